@@ -1,0 +1,160 @@
+"""Configuration helpers: defaults, per-system overrides and cross-key checks.
+
+The JSON schemas in ``workflow/schemas`` check types, ranges and unknown keys of the
+config file (``snakemake.utils.validate`` fills the section defaults). This module
+adds what a schema cannot express: merging per-system overrides over the defaults,
+checking the merged learner settings (a learner's defaults depend on its ``kind``),
+and checks across keys. Pure Python (no torch), so the Snakefile can import it.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from mdcv.errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+MODEL_FILES = ("model.pt", "model.ts", "history.csv", "eigenvalues.csv", "cv.npz")
+
+
+def deep_merge(base: dict, override: dict | None) -> dict:
+    """A copy of ``base`` with ``override`` merged in recursively (override wins)."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@cache
+def _learner_schema() -> dict:
+    with open(SCHEMA_DIR / "learners.schema.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        path = node["$ref"].lstrip("#/").split("/")
+        target = schema
+        for part in path:
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def learner_kind_schema(kind: str) -> dict:
+    """The JSON schema of one learner kind's settings (a ``$defs`` entry)."""
+    schema = _learner_schema()
+    if kind not in schema["$defs"] or "properties" not in schema["$defs"][kind]:
+        kinds = [k for k, v in schema["$defs"].items() if "properties" in v]
+        raise ConfigError(f"unknown learner kind {kind!r}; known kinds: {kinds}")
+    return {**schema["$defs"][kind], "$defs": schema["$defs"]}
+
+
+def learner_defaults(kind: str) -> dict:
+    """Default settings of a learner kind, read from the schema."""
+    schema = _learner_schema()
+    props = learner_kind_schema(kind)["properties"]
+    out = {}
+    for key, node in props.items():
+        node = _resolve(schema, node)
+        if "default" in node:
+            out[key] = copy.deepcopy(node["default"])
+    return out
+
+
+def toy_settings(config: dict, system: str) -> dict:
+    """Settings of toy system ``system``: its own keys plus merged sampling/reference."""
+    try:
+        entry = config["toy"]["systems"][system]
+    except KeyError:
+        known = list(config.get("toy", {}).get("systems", {}))
+        raise ConfigError(f"unknown toy system {system!r}; configured: {known}") from None
+    out = {k: copy.deepcopy(v) for k, v in entry.items()
+           if k not in ("sampling", "reference", "training")}
+    out["name"] = system
+    out["sampling"] = deep_merge(config["toy"]["sampling"], entry.get("sampling"))
+    out["reference"] = deep_merge(config["toy"]["reference"], entry.get("reference"))
+    return out
+
+
+def toy_learners(config: dict, system: str) -> list[str]:
+    """Names of the learners trained on toy system ``system``."""
+    entry = config["toy"]["systems"][system]
+    return list(entry.get("learners", config["toy"]["learners"]))
+
+
+def system_overrides(config: dict, system: str) -> dict:
+    """Per-learner overrides configured for ``system`` (toy or MD)."""
+    toy = config.get("toy", {}).get("systems", {})
+    if system in toy:
+        return toy[system].get("training", {}) or {}
+    md = config.get("md", {}).get("systems", {})
+    if system in md and isinstance(md[system], dict):
+        return md[system].get("training", {}) or {}
+    return {}
+
+
+def learner_settings(config: dict, system: str, learner: str) -> dict:
+    """Merged settings of ``learner`` on ``system``: kind defaults ← learners.<name> ← system.
+
+    The result is checked against the kind's schema; errors name the learner and key.
+    """
+    learners = config.get("learners", {})
+    if learner not in learners:
+        raise ConfigError(f"unknown learner {learner!r}; defined under 'learners:': {list(learners)}")
+    base = learners[learner]
+    kind = base["kind"]
+    override = system_overrides(config, system).get(learner, {})
+    settings = deep_merge(deep_merge(learner_defaults(kind), base), override)
+    settings.setdefault("kind", kind)
+    validator = jsonschema.Draft202012Validator(learner_kind_schema(kind))
+    errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.absolute_path) or "(settings)"
+        raise ConfigError(
+            f"learner {learner!r} on system {system!r}: {where}: {err.message}"
+        )
+    settings["name"] = learner
+    return settings
+
+
+def md_systems(config: dict) -> list[str]:
+    """Names of the MD systems the config enables (``md.systems.<name>``)."""
+    systems = config.get("md", {}).get("systems", {}) or {}
+    return [name for name, entry in systems.items() if (entry or {}).get("enabled", True)]
+
+
+def check(config: dict, base_dir: str | Path = ".") -> None:
+    """Checks a schema cannot express; raise :class:`ConfigError` naming the key."""
+    toy = config.get("toy", {})
+    for name, entry in toy.get("systems", {}).items():
+        (x0, x1), (y0, y1) = entry["box"]
+        if not (x0 < x1 and y0 < y1):
+            raise ConfigError(f"toy.systems.{name}.box: need xmin < xmax and ymin < ymax, got {entry['box']}")
+        for learner in toy_learners(config, name):
+            learner_settings(config, name, learner)
+        for learner in (entry.get("training") or {}):
+            if learner not in config.get("learners", {}):
+                raise ConfigError(f"toy.systems.{name}.training.{learner}: no learner of that name "
+                                  f"under 'learners:' ({list(config.get('learners', {}))})")
+        spec = entry["potential"]
+        if spec.split(":")[0].endswith(".py"):
+            path = Path(spec.rsplit(":", 1)[0])
+            if not path.is_absolute() and not (Path(base_dir) / path).is_file():
+                raise ConfigError(f"toy.systems.{name}.potential: file {str(path)!r} not found "
+                                  f"(relative paths are taken from {str(base_dir)!r})")
+    for name in toy.get("learners", []):
+        if name not in config.get("learners", {}):
+            raise ConfigError(f"toy.learners: {name!r} is not defined under 'learners:'")
+    overlap = set(toy.get("systems", {})) & set(md_systems(config))
+    if overlap:
+        raise ConfigError(f"system names used by both toy and md: {sorted(overlap)}")
