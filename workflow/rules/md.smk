@@ -1,6 +1,210 @@
-# GROMACS chain for alanine dipeptide (build, equilibrate, AWH free energy, fixed bias, production).
+# GROMACS chain for alanine dipeptide: build, minimize, equilibrate, AWH free energy along
+# (φ, ψ), fixed CMAP bias, biased and unbiased production. Logic lives in src/mdcv
+# (gromacs.py is the only caller of gmx); runs continue from their checkpoints, kept
+# under results/{system}/md/work/ where Snakemake does not delete them.
+from mdcv import mdplots, mdsettings  # noqa: E402
+
+mdsettings.fill_defaults(config)
+MD_SYSTEMS = mdcv_config.md_systems(config)
+MD_SYSTEM_RE = "|".join(MD_SYSTEMS) or "__none__"
+MDP_DIR = str(Path(workflow.basedir, "workflow", "mdp"))
+MDP_TEMPLATES = sorted(str(p) for p in Path(MDP_DIR).glob("*.mdp"))
+GROMACS_ENV = "../../envs/gromacs.yaml"
+
+
+def md_settings(wildcards):
+    """Merged md settings of the system in the wildcards (section keys + its entry)."""
+    return mdsettings.system_settings(config, wildcards.system)
+
+
+def md_stage_inputs(wildcards):
+    """Start coordinates (and checkpoint), topology and index of a dynamics stage."""
+    base = f"results/{wildcards.system}/md"
+    stage = wildcards.stage
+    inputs = {"index": f"{base}/topology/index.ndx", "top": f"{base}/topology/topol.top"}
+    if stage == "biased":
+        inputs["top"] = f"{base}/topology/topol_biased.top"
+    if stage == "nvt":
+        inputs["gro"] = f"{base}/em/confout.gro"
+        return inputs
+    prev = "nvt" if stage == "npt" else mdsettings.equilibrated_stage(md_settings(wildcards))
+    inputs["gro"] = f"{base}/{prev}/confout.gro"
+    inputs["cpt"] = f"{base}/{prev}/state.cpt"
+    return inputs
+
+
+def md_unbiased_xtcs(wildcards):
+    n = md_settings(wildcards)["unbiased_runs"]
+    return [f"results/{wildcards.system}/md/unbiased{i}/traj.xtc" for i in range(n)]
+
+
+def md_runtime(wildcards):
+    """Runtime resource (min) of a dynamics stage: its length at the expected ns/day."""
+    return mdsettings.runtime_minutes(md_settings(wildcards), wildcards.stage)
 
 
 def md_targets():
     """Final outputs of the MD stage that `rule all` asks for."""
-    return []
+    if not MD_SYSTEMS:
+        return []
+    targets = ["results/tables/reweighting_check.csv"]
+    for system in MD_SYSTEMS:
+        targets += [f"results/{system}/dataset/{kind}.npz" for kind in ("biased", "unbiased")]
+        targets += mdplots.figure_paths(system)
+    return targets
+
+
+rule md_all:
+    input:
+        md_targets(),
+
+
+rule md_molecule:
+    output:
+        pdb="results/{system}/md/build/ala2.pdb",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+    log:
+        "results/logs/md/{system}/molecule.log",
+    params:
+        dihedrals=lambda wc: config["md"]["initial_dihedrals"],
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_molecule.py"
+
+
+rule md_topology:
+    input:
+        pdb="results/{system}/md/build/ala2.pdb",
+    output:
+        gro="results/{system}/md/topology/conf.gro",
+        top="results/{system}/md/topology/topol.top",
+        index="results/{system}/md/topology/index.ndx",
+        solute="results/{system}/md/topology/solute.pdb",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+    log:
+        "results/logs/md/{system}/topology.log",
+    params:
+        settings=md_settings,
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_topology.py"
+
+
+rule md_em:
+    input:
+        gro="results/{system}/md/topology/conf.gro",
+        top="results/{system}/md/topology/topol.top",
+        index="results/{system}/md/topology/index.ndx",
+        templates=MDP_TEMPLATES,
+    output:
+        tpr="results/{system}/md/em/topol.tpr",
+        gro="results/{system}/md/em/confout.gro",
+        edr="results/{system}/md/em/ener.edr",
+        md_log="results/{system}/md/em/md.log",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+    log:
+        "results/logs/md/{system}/em.log",
+    params:
+        settings=md_settings,
+        template_dir=MDP_DIR,
+        workdir="results/{system}/md/work/em",
+    threads: lambda wc: md_settings(wc)["threads"]
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_em.py"
+
+
+rule md_dynamics:
+    input:
+        unpack(md_stage_inputs),
+        templates=MDP_TEMPLATES,
+    output:
+        tpr="results/{system}/md/{stage}/topol.tpr",
+        gro="results/{system}/md/{stage}/confout.gro",
+        cpt="results/{system}/md/{stage}/state.cpt",
+        edr="results/{system}/md/{stage}/ener.edr",
+        xtc="results/{system}/md/{stage}/traj.xtc",
+        md_log="results/{system}/md/{stage}/md.log",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+        stage="nvt|npt|awh|biased|unbiased[0-9]+",
+    log:
+        "results/logs/md/{system}/{stage}.log",
+    benchmark:
+        "results/benchmarks/md/{system}_{stage}.tsv"
+    params:
+        settings=md_settings,
+        stage=lambda wc: wc.stage.rstrip("0123456789"),
+        run=lambda wc: int(wc.stage[len("unbiased"):]) if wc.stage.startswith("unbiased") else 0,
+        length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
+        template_dir=MDP_DIR,
+        workdir="results/{system}/md/work/{stage}",
+    threads: lambda wc: md_settings(wc)["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=md_runtime,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_run.py"
+
+
+rule md_pmf:
+    input:
+        edr="results/{system}/md/awh/ener.edr",
+        tpr="results/{system}/md/awh/topol.tpr",
+    output:
+        xvg="results/{system}/md/awh/pmf.xvg",
+        npz="results/{system}/md/awh/pmf.npz",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+    log:
+        "results/logs/md/{system}/pmf.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_pmf.py"
+
+
+rule md_bias:
+    input:
+        pmf="results/{system}/md/awh/pmf.npz",
+        top="results/{system}/md/topology/topol.top",
+    output:
+        top="results/{system}/md/topology/topol_biased.top",
+        grid="results/{system}/md/bias/grid.npz",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+    log:
+        "results/logs/md/{system}/bias.log",
+    params:
+        bias=lambda wc: md_settings(wc)["bias"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_bias.py"

@@ -1,0 +1,86 @@
+"""Per-system MD settings: the ``md:`` config section merged for one system.
+
+The Snakemake rules pass the merged dict to their scripts as a param, so scripts never
+read the config. Run lengths are in ns in the config and in ps inside (``*_ps``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from mdcv.errors import ConfigError
+
+GLOBAL_KEYS = ("forcefield", "water", "temperature", "friction", "pressure", "tau_p",
+               "initial_dihedrals", "checkpoint_minutes", "awh", "bias", "features",
+               "reweighting")
+
+
+def system_settings(config: Mapping, system: str) -> dict:
+    """Settings of MD system ``system``: its entry plus the section-wide keys and the seed."""
+    md = config.get("md", {})
+    systems = md.get("systems", {}) or {}
+    if system not in systems:
+        raise ConfigError(f"unknown md system {system!r}; configured: {list(systems)}")
+    out = {k: copy.deepcopy(v) for k, v in systems[system].items() if k != "training"}
+    out.update({k: copy.deepcopy(md[k]) for k in GLOBAL_KEYS if k in md})
+    out["em_steps"] = md.get("em", {}).get("steps")
+    out["em_tolerance"] = md.get("em", {}).get("tolerance")
+    out["name"] = system
+    out["seed"] = config.get("seed", 0)
+    return out
+
+
+def equilibrated_stage(settings: Mapping) -> str:
+    """The last equilibration stage: ``npt`` when it runs, else ``nvt``."""
+    return "npt" if settings.get("npt_ns", 0) > 0 else "nvt"
+
+
+def stage_length_ps(settings: Mapping, stage: str) -> float:
+    """Length (ps) of a dynamics stage (``unbiased<i>`` counts as ``unbiased``)."""
+    key = "unbiased" if stage.startswith("unbiased") else stage
+    try:
+        return 1000.0 * settings[f"{key}_ns"]
+    except KeyError:
+        raise ConfigError(f"no length configured for md stage {stage!r}") from None
+
+
+def runtime_minutes(settings: Mapping, stage: str, factor: float = 2.0) -> int:
+    """Runtime resource (minutes) of a stage from its length and the expected ns/day."""
+    ns = stage_length_ps(settings, stage) / 1000.0 if stage != "em" else 0.0
+    return int(10 + factor * ns / settings["expected_ns_per_day"] * 1440)
+
+
+def fill_defaults(config: dict, schema_file=None) -> dict:
+    """Validate ``config['md']`` against md.schema.yaml, filling defaults in place.
+
+    ``snakemake.utils.validate`` does not fill defaults inside schemas referenced from
+    another file (the referenced file's ``$schema`` selects a plain validator), so the
+    MD section fills its own. Raises :class:`ConfigError` naming the key.
+    """
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    schema_file = schema_file or Path(__file__).resolve().parents[2] / "workflow" / "schemas" \
+        / "md.schema.yaml"
+    schema = yaml.safe_load(Path(schema_file).read_text())
+    base = jsonschema.Draft202012Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, subschema)
+
+    validator = jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
+    md = config.setdefault("md", {})
+    errors = sorted(validator.iter_errors(md), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = ".".join(["md", *map(str, err.absolute_path)])
+        raise ConfigError(f"{where}: {err.message}")
+    return config

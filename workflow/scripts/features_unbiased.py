@@ -1,0 +1,10 @@
+"""Unbiased dataset: aligned coordinates and φ/ψ of the unbiased runs, one id per run."""
+
+from mdcv import data, features, mdp
+from mdcv.runlog import to_file
+
+to_file(snakemake.log[0])
+inp, par = snakemake.input, snakemake.params
+ref = features.reference_structure(inp.reference, inp.solute)
+feats = features.featurize(list(inp.xtc), inp.solute, ref, par.atoms, par.discard_ps)
+data.save(features.to_dataset(feats, mdp.kT(par.temperature)), snakemake.output.dataset)

@@ -1,0 +1,12 @@
+"""One dynamics stage of one system (equilibration, AWH or production), restartable."""
+
+from mdcv import simulate
+from mdcv.runlog import to_file
+
+to_file(snakemake.log[0])
+inp, out, par = snakemake.input, snakemake.output, snakemake.params
+simulate.dynamics(par.settings, par.stage, par.length_ps, par.template_dir, inp.gro, inp.top,
+                  inp.index, out.tpr, par.workdir, snakemake.log[0],
+                  outputs={"gro": out.gro, "cpt": out.cpt, "edr": out.edr, "xtc": out.xtc,
+                           "log": out.md_log},
+                  checkpoint=inp.get("cpt"), run=par.run)
