@@ -6,7 +6,7 @@ command and that log when the tool is missing or fails. A site whose GROMACS has
 gmxapi can replace these few functions without touching the rest of mdcv.
 
 :func:`mdrun` restarts from the checkpoint in its work directory (``-cpi``); the work
-directory is keyed on the run input (.tpr), so a changed input starts afresh.
+directory is keyed on the run's inputs, so changed inputs start afresh.
 """
 
 from __future__ import annotations
@@ -119,41 +119,51 @@ def grompp(mdp, gro, top, tpr, logfile, index=None, checkpoint=None, maxwarn: in
     run(args, logfile, cwd=cwd)
 
 
-def sha256(path) -> str:
-    """Hex digest of a file's bytes."""
+def fingerprint(*paths) -> str:
+    """Hex digest of the bytes of several files (``None`` entries are skipped)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
+    for path in paths:
+        if path is None:
+            continue
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
     return h.hexdigest()
 
 
-def prepare_workdir(tpr, workdir) -> Path:
-    """Work directory of a run, emptied when it holds a run of a different .tpr."""
+def prepare_workdir(tpr, workdir, key: str | None = None) -> Path:
+    """Work directory of a run; emptied when it holds a run of different inputs.
+
+    ``key`` identifies the run's inputs (default: the bytes of ``tpr``). grompp output is
+    not bit-for-bit reproducible, so callers pass a key made of the grompp inputs; a
+    matching work directory keeps its own ``md.tpr``, the one its checkpoint belongs to.
+    """
     workdir = Path(workdir)
-    stamp = workdir / "tpr.sha256"
-    digest = sha256(tpr)
-    if workdir.exists() and (not stamp.exists() or stamp.read_text().strip() != digest):
-        log.warning("work directory %s belongs to another run input; starting afresh", workdir)
+    stamp = workdir / "inputs.sha256"
+    key = key or fingerprint(tpr)
+    if workdir.exists() and (not stamp.exists() or stamp.read_text().strip() != key):
+        log.warning("work directory %s belongs to other run inputs; starting afresh", workdir)
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    if not stamp.exists():
+    if not stamp.exists() or not (workdir / "md.tpr").exists():
         shutil.copyfile(tpr, workdir / "md.tpr")
-        stamp.write_text(digest + "\n")
+        stamp.write_text(key + "\n")
     elif (workdir / "md.cpt").exists():
         log.info("restarting from checkpoint %s", workdir / "md.cpt")
     return workdir
 
 
 def mdrun(tpr, workdir, logfile, threads: int = 1, checkpoint_minutes: float = 5.0,
-          extra: Sequence[str] = ()) -> dict[str, Path]:
+          extra: Sequence[str] = (), key: str | None = None) -> dict[str, Path]:
     """Run (or continue, ``-cpi``) the simulation of ``tpr`` in ``workdir``.
 
-    Returns the paths of the run's files by extension (``gro``, ``edr``, ``xtc``,
-    ``log``, ``cpt``), of those that exist. ``threads`` is the total thread
-    count (``-nt``); one thread is fastest for the 22-atom vacuum system.
+    ``key`` identifies the inputs (see :func:`prepare_workdir`). Returns the paths of the
+    run's files by extension (``gro``, ``edr``, ``xtc``, ``log``, ``cpt``), of those
+    that exist. ``threads`` is the total thread count (``-nt``); one thread is fastest
+    for the 22-atom vacuum system.
     """
-    workdir = prepare_workdir(tpr, workdir)
+    workdir = prepare_workdir(tpr, workdir, key)
     run(["mdrun", "-s", "md.tpr", "-deffnm", "md", "-cpi", "md.cpt", "-cpt", checkpoint_minutes,
          "-nt", threads, *extra], logfile, cwd=workdir)
     names = {"gro": "md.gro", "edr": "md.edr", "xtc": "md.xtc", "log": "md.log",

@@ -33,7 +33,8 @@ def minimize(settings: Mapping, template_dir, gro, top, index, tpr, workdir, log
     mdp_file.write_text(mdp.em_mdp(settings, template_dir))
     gromacs.grompp(mdp_file, gro, top, tpr, logfile, index=index)
     files = gromacs.mdrun(tpr, workdir, logfile, threads=settings["threads"],
-                          checkpoint_minutes=settings["checkpoint_minutes"])
+                          checkpoint_minutes=settings["checkpoint_minutes"],
+                          key=gromacs.fingerprint(mdp_file, gro, top, index))
     _copy_outputs(files, outputs)
 
 
@@ -49,10 +50,11 @@ def dynamics(settings: Mapping, stage: str, length_ps: float, template_dir, gro,
     mdp_file.parent.mkdir(parents=True, exist_ok=True)
     mdp_file.write_text(mdp.dynamics_mdp(settings, stage, length_ps, template_dir, run=run))
     fresh = stage in ("nvt", "unbiased")
-    gromacs.grompp(mdp_file, gro, top, tpr, logfile, index=index,
-                   checkpoint=None if fresh else checkpoint)
+    checkpoint = None if fresh else checkpoint
+    gromacs.grompp(mdp_file, gro, top, tpr, logfile, index=index, checkpoint=checkpoint)
     files = gromacs.mdrun(tpr, workdir, logfile, threads=settings["threads"],
-                          checkpoint_minutes=settings["checkpoint_minutes"])
+                          checkpoint_minutes=settings["checkpoint_minutes"],
+                          key=gromacs.fingerprint(mdp_file, gro, top, index, checkpoint))
     _copy_outputs(files, outputs)
     speed = gromacs.performance(files["log"])
     log.info("%s %s: %.3g ns in %s, %s ns/day", settings["name"], stage, length_ps / 1000,

@@ -1,0 +1,146 @@
+"""The gmx wrapper and mdp rendering: clear errors, deterministic inputs, restarts."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mdcv import gromacs, mdp, molecule, topology
+from mdcv.errors import ConfigError, GromacsError
+
+MDP_DIR = Path(__file__).resolve().parents[1] / "workflow" / "mdp"
+needs_gmx = pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
+
+VACUUM = {
+    "name": "ala2-vacuum", "seed": 7, "solvent": "vacuum", "forcefield": "amber99sb-ildn",
+    "water": "tip3p", "box": 5.0, "cutoff": 2.0, "fourier_spacing": 0.12, "dt": 0.001,
+    "constraints": "none", "temperature": 300.0, "friction": 1.0, "threads": 1,
+    "em_steps": 200, "em_tolerance": 100.0, "save_every_ps": 0.1, "energy_every_ps": 0.1,
+    "checkpoint_minutes": 5.0, "tau_p": 2.0, "pressure": 1.0,
+    "awh": {"force_constant": 1000.0, "diffusion": 0.1, "error_init": 10.0,
+            "potential": "convolved", "nstsample": 10, "nsamples_update": 10,
+            "output_every": 1.0},
+}
+
+
+def test_render_reports_missing_values(tmp_path):
+    template = tmp_path / "t.mdp"
+    template.write_text("dt = ${dt}\ngen-vel = ${gen_vel}\n")
+    assert mdp.render(template, {"dt": 0.002, "gen_vel": True}) == "dt = 0.002\ngen-vel = yes\n"
+    with pytest.raises(ConfigError, match="gen_vel"):
+        mdp.render(template, {"dt": 0.002})
+
+
+def test_stage_values():
+    prod = mdp.stage_values(VACUUM, "biased", 100.0)
+    assert prod["nsteps"] == 100_000 and prod["integrator"] == "sd"
+    assert prod["tau_t"] == pytest.approx(1.0) and prod["comm_mode"] == "None"
+    assert prod["nstenergy"] == prod["nstxout"] == 100  # energies with every saved frame
+    assert prod["continuation"] and not prod["gen_vel"]
+    fresh = mdp.stage_values(VACUUM, "unbiased", 10.0, run=1)
+    assert fresh["gen_vel"] and fresh["seed"] != mdp.stage_values(VACUUM, "unbiased", 10.0)["seed"]
+    assert mdp.derive_seed(7, "a", 1) == mdp.derive_seed(7, "a", 1) < 2**31
+    with pytest.raises(ConfigError, match="unknown md stage"):
+        mdp.stage_values(VACUUM, "production", 1.0)
+
+
+def test_dynamics_mdp_blocks():
+    awh = mdp.dynamics_mdp(VACUUM, "awh", 10.0, MDP_DIR)
+    assert "awh1-ndim                = 2" in awh and "pull-coord1-geometry     = dihedral" in awh
+    assert "pcoupl                   = no" in awh and "rcoulomb                 = 2" in awh
+    prod = mdp.dynamics_mdp(VACUUM, "biased", 10.0, MDP_DIR)
+    assert "awh " not in prod and "pull " not in prod
+    water = {**VACUUM, "solvent": "water", "cutoff": 1.0}
+    npt = mdp.dynamics_mdp(water, "npt", 10.0, MDP_DIR)
+    assert "C-rescale" in npt and "PME" in npt and "comm-mode                = Linear" in npt
+
+
+def test_missing_gmx_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv(gromacs.GMX_ENV, "gmx-not-installed")
+    with pytest.raises(GromacsError, match="not found on PATH"):
+        gromacs.run(["--version"], tmp_path / "x.log")
+
+
+def test_performance_line(tmp_path):
+    log = tmp_path / "md.log"
+    log.write_text("...\n               (ns/day)    (hour/ns)\nPerformance:     8000.5        0.003\n")
+    assert gromacs.performance(log) == pytest.approx(8000.5)
+
+
+def test_workdir_is_reset_for_another_run_input(tmp_path):
+    a, b = tmp_path / "a.tpr", tmp_path / "b.tpr"
+    a.write_bytes(b"one")
+    b.write_bytes(b"two")
+    work = gromacs.prepare_workdir(a, tmp_path / "work")
+    (work / "md.cpt").write_bytes(b"state")
+    assert (gromacs.prepare_workdir(a, work) / "md.cpt").exists()  # same input: kept
+    assert not (gromacs.prepare_workdir(b, work) / "md.cpt").exists()  # new input: afresh
+
+
+@pytest.fixture(scope="module")
+def vacuum_system(tmp_path_factory):
+    if shutil.which("gmx") is None:
+        pytest.skip("needs the gmx command line")
+    d = tmp_path_factory.mktemp("vac")
+    log = d / "build.log"
+    molecule.write_pdb(d / "ala2.pdb")
+    topology.build_system(d / "ala2.pdb", d / "conf.gro", d / "topol.top", log, VACUUM)
+    topology.write_index(d / "index.ndx", topology.count_atoms(d / "conf.gro"))
+    return d
+
+
+@needs_gmx
+def test_unknown_forcefield_names_the_log(tmp_path):
+    molecule.write_pdb(tmp_path / "ala2.pdb")
+    log = tmp_path / "topology.log"
+    with pytest.raises(GromacsError, match="unknown force field 'amber-nope'.*topology.log"):
+        topology.build_system(tmp_path / "ala2.pdb", tmp_path / "c.gro", tmp_path / "t.top", log,
+                              {**VACUUM, "forcefield": "amber-nope"})
+
+
+@needs_gmx
+def test_failed_grompp_names_command_and_log(vacuum_system, tmp_path):
+    bad = tmp_path / "bad.mdp"
+    bad.write_text("integrator = leapfrog-of-faith\n")
+    log = tmp_path / "grompp.log"
+    with pytest.raises(GromacsError) as err:
+        gromacs.grompp(bad, vacuum_system / "conf.gro", vacuum_system / "topol.top",
+                       tmp_path / "x.tpr", log)
+    assert "gmx grompp" in str(err.value) and str(log) in str(err.value)
+    assert "leapfrog-of-faith" in log.read_text()
+
+
+@needs_gmx
+def test_mdrun_restarts_from_checkpoint(vacuum_system, tmp_path):
+    d, log = vacuum_system, tmp_path / "run.log"
+    (tmp_path / "nvt.mdp").write_text(mdp.dynamics_mdp(VACUUM, "nvt", 2.0, MDP_DIR))
+    for name in ("a.tpr", "b.tpr"):
+        gromacs.grompp(tmp_path / "nvt.mdp", d / "conf.gro", d / "topol.top", tmp_path / name,
+                       log, index=d / "index.ndx")
+    # grompp output is not bit-for-bit reproducible: runs are keyed on grompp's inputs
+    key = gromacs.fingerprint(tmp_path / "nvt.mdp", d / "conf.gro", d / "topol.top")
+    work = tmp_path / "work"
+    gromacs.mdrun(tmp_path / "a.tpr", work, log, extra=["-nsteps", "1000"], key=key)  # killed
+    files = gromacs.mdrun(tmp_path / "b.tpr", work, log, key=key)  # continues from md.cpt
+    assert "Restarting from checkpoint" in files["log"].read_text()
+    md = pytest.importorskip("mdtraj")
+    traj = md.load(str(files["xtc"]), top=str(d / "conf.gro"))
+    assert traj.time[-1] == pytest.approx(2.0)
+    assert traj.n_frames == 21  # 0..2 ps every 0.1 ps, no duplicate frames
+    assert gromacs.performance(files["log"]) > 0
+
+
+@needs_gmx
+def test_awh_pmf_extraction(vacuum_system, tmp_path):
+    from mdcv import pmf
+
+    d, log = vacuum_system, tmp_path / "awh.log"
+    (tmp_path / "awh.mdp").write_text(mdp.dynamics_mdp(VACUUM, "awh", 5.0, MDP_DIR))
+    gromacs.grompp(tmp_path / "awh.mdp", d / "conf.gro", d / "topol.top", tmp_path / "awh.tpr",
+                   log, index=d / "index.ndx")
+    files = gromacs.mdrun(tmp_path / "awh.tpr", tmp_path / "work", log)
+    xvg = gromacs.awh_pmf(files["edr"], tmp_path / "awh.tpr", tmp_path / "pmf.xvg", log)
+    out = pmf.read_awh_xvg(xvg)
+    assert out.f.shape == (len(out.phi), len(out.psi)) and len(out.phi) > 36
+    assert out.phi.min() == pytest.approx(-3.14159, abs=1e-3) and out.phi.max() < 3.1416
+    assert out.f.min() == 0.0
