@@ -63,7 +63,7 @@ def test_missing_gmx_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_performance_line(tmp_path):
     log = tmp_path / "md.log"
-    log.write_text("...\n               (ns/day)    (hour/ns)\nPerformance:     8000.5        0.003\n")
+    log.write_text("...\n        (ns/day)    (hour/ns)\nPerformance:     8000.5        0.003\n")
     assert gromacs.performance(log) == pytest.approx(8000.5)
 
 

@@ -49,7 +49,7 @@ def test_md_defaults_are_filled_per_system():
 
 @pytest.mark.parametrize("configfile", ["config.yaml", "paper.yaml"])
 def test_dry_run_lists_the_md_targets(tmp_path, configfile):
-    extra = [] if configfile == "config.yaml" else ["--configfile", str(ROOT / "config" / configfile)]
+    extra = ["--configfile", str(ROOT / "config" / configfile)]
     proc = snakemake(tmp_path, "-n", "--quiet", "rules", "md_all", *extra)
     out = proc.stdout
     for rule in ("md_topology", "md_em", "md_dynamics", "md_pmf", "md_bias", "features_biased",

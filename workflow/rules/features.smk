@@ -32,7 +32,7 @@ rule features_biased:
 
 rule features_unbiased:
     input:
-        xtc=md_unbiased_xtcs,
+        xtc=lambda wc: mdsettings.unbiased_xtcs(config, wc.system),
         solute="results/{system}/md/topology/solute.pdb",
         reference="results/{system}/md/em/confout.gro",
     output:

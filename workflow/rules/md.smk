@@ -2,7 +2,7 @@
 # (φ, ψ), fixed CMAP bias, biased and unbiased production. Logic lives in src/mdcv
 # (gromacs.py is the only caller of gmx); runs continue from their checkpoints, kept
 # under results/{system}/md/work/ where Snakemake does not delete them.
-from mdcv import mdplots, mdsettings  # noqa: E402
+from mdcv import mdplots, mdsettings  # noqa: E402, F401
 
 mdsettings.fill_defaults(config)
 MD_SYSTEMS = mdcv_config.md_systems(config)
@@ -12,46 +12,9 @@ MDP_TEMPLATES = sorted(str(p) for p in Path(MDP_DIR).glob("*.mdp"))
 GROMACS_ENV = "../../envs/gromacs.yaml"
 
 
-def md_settings(wildcards):
-    """Merged md settings of the system in the wildcards (section keys + its entry)."""
-    return mdsettings.system_settings(config, wildcards.system)
-
-
-def md_stage_inputs(wildcards):
-    """Start coordinates (and checkpoint), topology and index of a dynamics stage."""
-    base = f"results/{wildcards.system}/md"
-    stage = wildcards.stage
-    inputs = {"index": f"{base}/topology/index.ndx", "top": f"{base}/topology/topol.top"}
-    if stage == "biased":
-        inputs["top"] = f"{base}/topology/topol_biased.top"
-    if stage == "nvt":
-        inputs["gro"] = f"{base}/em/confout.gro"
-        return inputs
-    prev = "nvt" if stage == "npt" else mdsettings.equilibrated_stage(md_settings(wildcards))
-    inputs["gro"] = f"{base}/{prev}/confout.gro"
-    inputs["cpt"] = f"{base}/{prev}/state.cpt"
-    return inputs
-
-
-def md_unbiased_xtcs(wildcards):
-    n = md_settings(wildcards)["unbiased_runs"]
-    return [f"results/{wildcards.system}/md/unbiased{i}/traj.xtc" for i in range(n)]
-
-
-def md_runtime(wildcards):
-    """Runtime resource (min) of a dynamics stage: its length at the expected ns/day."""
-    return mdsettings.runtime_minutes(md_settings(wildcards), wildcards.stage)
-
-
-def md_targets():
-    """Final outputs of the MD stage that `rule all` asks for."""
-    if not MD_SYSTEMS:
-        return []
-    targets = ["results/tables/reweighting_check.csv"]
-    for system in MD_SYSTEMS:
-        targets += [f"results/{system}/dataset/{kind}.npz" for kind in ("biased", "unbiased")]
-        targets += mdplots.figure_paths(system)
-    return targets
+md_settings = lambda wc: mdsettings.system_settings(config, wc.system)
+md_targets = lambda: mdsettings.targets(config, MD_SYSTEMS)  # final outputs, for `rule all`
+mdp_dir = lambda wc, input: str(Path(input.templates[0]).parent)
 
 
 rule md_all:
@@ -119,7 +82,7 @@ rule md_em:
         "results/logs/md/{system}/em.log",
     params:
         settings=md_settings,
-        template_dir=MDP_DIR,
+        template_dir=mdp_dir,
         workdir="results/{system}/md/work/em",
     threads: lambda wc: md_settings(wc)["threads"]
     resources:
@@ -133,7 +96,7 @@ rule md_em:
 
 rule md_dynamics:
     input:
-        unpack(md_stage_inputs),
+        unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
         templates=MDP_TEMPLATES,
     output:
         tpr="results/{system}/md/{stage}/topol.tpr",
@@ -154,12 +117,12 @@ rule md_dynamics:
         stage=lambda wc: wc.stage.rstrip("0123456789"),
         run=lambda wc: int(wc.stage[len("unbiased"):]) if wc.stage.startswith("unbiased") else 0,
         length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
-        template_dir=MDP_DIR,
+        template_dir=mdp_dir,
         workdir="results/{system}/md/work/{stage}",
     threads: lambda wc: md_settings(wc)["threads"]
     resources:
         mem_mb=2000,
-        runtime=md_runtime,
+        runtime=lambda wc: mdsettings.runtime_minutes(md_settings(wc), wc.stage),
     conda:
         GROMACS_ENV
     script:
