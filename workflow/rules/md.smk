@@ -35,6 +35,7 @@ rule md_molecule:
     resources:
         mem_mb=500,
         runtime=5,
+    priority: 10
     conda:
         GROMACS_ENV
     script:
@@ -59,6 +60,7 @@ rule md_topology:
     resources:
         mem_mb=1000,
         runtime=10,
+    priority: 10
     conda:
         GROMACS_ENV
     script:
@@ -88,6 +90,7 @@ rule md_em:
     resources:
         mem_mb=1000,
         runtime=15,
+    priority: 10
     conda:
         GROMACS_ENV
     script:
@@ -107,15 +110,15 @@ rule md_dynamics:
         md_log="results/{system}/md/{stage}/md.log",
     wildcard_constraints:
         system=MD_SYSTEM_RE,
-        stage="nvt|npt|awh|biased|unbiased[0-9]+",
+        stage="nvt|npt|awh|biased",
     log:
         "results/logs/md/{system}/{stage}.log",
     benchmark:
         "results/benchmarks/md/{system}_{stage}.tsv"
     params:
         settings=md_settings,
-        stage=lambda wc: wc.stage.rstrip("0123456789"),
-        run=lambda wc: int(wc.stage[len("unbiased"):]) if wc.stage.startswith("unbiased") else 0,
+        stage="{stage}",
+        run=0,
         length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
         template_dir=mdp_dir,
         workdir="results/{system}/md/work/{stage}",
@@ -123,6 +126,44 @@ rule md_dynamics:
     resources:
         mem_mb=2000,
         runtime=lambda wc: mdsettings.runtime_minutes(md_settings(wc), wc.stage),
+    priority: 10  # the chain to the biased run is the critical path (unbiased: 0)
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_run.py"
+
+
+# Unbiased runs (fresh velocities from the equilibrated state): off the critical path.
+rule md_unbiased:
+    input:
+        unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
+        templates=MDP_TEMPLATES,
+    output:
+        tpr="results/{system}/md/{stage}/topol.tpr",
+        gro="results/{system}/md/{stage}/confout.gro",
+        cpt="results/{system}/md/{stage}/state.cpt",
+        edr="results/{system}/md/{stage}/ener.edr",
+        xtc="results/{system}/md/{stage}/traj.xtc",
+        md_log="results/{system}/md/{stage}/md.log",
+    wildcard_constraints:
+        system=MD_SYSTEM_RE,
+        stage="unbiased[0-9]+",
+    log:
+        "results/logs/md/{system}/{stage}.log",
+    benchmark:
+        "results/benchmarks/md/{system}_{stage}.tsv"
+    params:
+        settings=md_settings,
+        stage="unbiased",
+        run=lambda wc: int(wc.stage[len("unbiased"):]),
+        length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
+        template_dir=mdp_dir,
+        workdir="results/{system}/md/work/{stage}",
+    threads: lambda wc: md_settings(wc)["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=lambda wc: mdsettings.runtime_minutes(md_settings(wc), wc.stage),
+    priority: 0
     conda:
         GROMACS_ENV
     script:
@@ -144,6 +185,7 @@ rule md_pmf:
     resources:
         mem_mb=1000,
         runtime=10,
+    priority: 10
     conda:
         GROMACS_ENV
     script:
@@ -167,6 +209,7 @@ rule md_bias:
     resources:
         mem_mb=1000,
         runtime=5,
+    priority: 10
     conda:
         GROMACS_ENV
     script:
