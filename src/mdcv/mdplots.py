@@ -17,7 +17,15 @@ MAX_POINTS = 50_000
 
 def figure_paths(system: str, root: str = "results/figures") -> list[str]:
     """The figure files of one system: every panel as PNG and PDF."""
-    return [f"{root}/md_{system}_{panel}.{ext}" for panel in PANELS for ext in ("png", "pdf")]
+    return [path for path, _, _ in figure_files(system, root)]
+
+
+def figure_files(system: str, root: str = "results/figures") -> list[tuple[str, str, str]]:
+    """(path, panel, caption name) of every figure file of one system."""
+    captions = {"pmf": "pmf", "biased_samples": "biased_samples", "weights_phi": "weights",
+                "weights_psi": "weights"}
+    return [(f"{root}/md_{system}_{panel}.{ext}", panel, captions[panel])
+            for panel in PANELS for ext in ("png", "pdf")]
 
 
 def _angle_axes(ax) -> None:

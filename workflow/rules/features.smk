@@ -60,7 +60,12 @@ rule md_reweighting_check:
         datasets=expand("results/{system}/dataset/biased.npz", system=MD_SYSTEMS),
         pmfs=expand("results/{system}/md/awh/pmf.npz", system=MD_SYSTEMS),
     output:
-        table="results/tables/reweighting_check.csv",
+        table=report(
+            "results/tables/reweighting_check.csv",
+            caption="../report/md_reweighting.rst",
+            category="alanine dipeptide",
+            subcategory="free energy",
+        ),
     log:
         "results/logs/features/reweighting_check.log",
     params:
@@ -82,7 +87,12 @@ rule md_figures:
         pmf="results/{system}/md/awh/pmf.npz",
         dataset="results/{system}/dataset/biased.npz",
     output:
-        mdplots.figure_paths("{system}"),
+        [
+            report(path, caption=f"../report/md_{caption}.rst", category="alanine dipeptide",
+                   subcategory="{system}", labels={"system": "{system}", "panel": panel})
+            if path.endswith(".png") else path
+            for path, panel, caption in mdplots.figure_files("{system}")
+        ],
     wildcard_constraints:
         system=MD_SYSTEM_RE,
     log:
