@@ -1,11 +1,14 @@
 # mdcv: collective variables of molecular dynamics learned by neural networks.
 # This file is a table of contents; logic lives in src/mdcv, stages in workflow/rules.
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.20")
 
 
-configfile: "config/config.yaml"
+# The embedded default; --configfile files are merged on top of it (also with --directory).
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 include: "workflow/rules/common.smk"

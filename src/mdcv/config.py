@@ -10,6 +10,7 @@ and checks across keys. Pure Python (no torch), so the Snakefile can import it.
 from __future__ import annotations
 
 import copy
+import zlib
 from functools import cache
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import yaml
 from mdcv.errors import ConfigError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
-MODEL_FILES = ("model.pt", "model.ts", "history.csv", "eigenvalues.csv", "cv.npz")
+MODEL_FILES = ("model.pt", "model.ts", "history.csv", "eigenvalues.csv", "readouts.csv", "cv.npz",
+               "run.json")
 
 
 def deep_merge(base: dict, override: dict | None) -> dict:
@@ -78,11 +80,17 @@ def toy_settings(config: dict, system: str) -> dict:
         known = list(config.get("toy", {}).get("systems", {}))
         raise ConfigError(f"unknown toy system {system!r}; configured: {known}") from None
     out = {k: copy.deepcopy(v) for k, v in entry.items()
-           if k not in ("sampling", "reference", "training")}
+           if k not in ("sampling", "reference", "training", "enabled")}
     out["name"] = system
     out["sampling"] = deep_merge(config["toy"]["sampling"], entry.get("sampling"))
     out["reference"] = deep_merge(config["toy"]["reference"], entry.get("reference"))
     return out
+
+
+def toy_systems(config: dict) -> list[str]:
+    """Names of the toy systems the config enables."""
+    systems = config.get("toy", {}).get("systems", {}) or {}
+    return [name for name, entry in systems.items() if entry.get("enabled", True)]
 
 
 def toy_learners(config: dict, system: str) -> list[str]:
@@ -133,10 +141,23 @@ def md_systems(config: dict) -> list[str]:
     return [name for name, entry in systems.items() if (entry or {}).get("enabled", True)]
 
 
+def md_dataset_size(config: dict, system: str) -> tuple[int, int]:
+    """(frames, coordinates) of an MD system's dataset, for resource estimates."""
+    entry = (config.get("md", {}).get("systems", {}) or {}).get(system, {}) or {}
+    frames = int(entry.get("frames", config.get("md", {}).get("frames", 100_000)))
+    return frames, 66
+
+
+def derived_seed(seed: int, *parts: str) -> int:
+    """A stable per-step seed from the study seed and the step's name parts."""
+    return (int(seed) + zlib.crc32("/".join(parts).encode())) % 2**31
+
+
 def check(config: dict, base_dir: str | Path = ".") -> None:
     """Checks a schema cannot express; raise :class:`ConfigError` naming the key."""
     toy = config.get("toy", {})
-    for name, entry in toy.get("systems", {}).items():
+    for name in toy_systems(config):
+        entry = toy["systems"][name]
         (x0, x1), (y0, y1) = entry["box"]
         if not (x0 < x1 and y0 < y1):
             raise ConfigError(f"toy.systems.{name}.box: need xmin < xmax and ymin < ymax, got {entry['box']}")

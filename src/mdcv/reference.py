@@ -71,8 +71,13 @@ def cell_centres(box, n: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, float
     return x0 + hx * (np.arange(n[0]) + 0.5), y0 + hy * (np.arange(n[1]) + 0.5), hx, hy
 
 
-def generator_matrix(v: np.ndarray, beta: float, hx: float, hy: float) -> sp.csr_matrix:
-    """Symmetrized SqRA generator S (N×N, N = nx·ny) for cell energies ``v`` (nx, ny)."""
+def generator_matrix(v: np.ndarray, beta: float, hx: float, hy: float,
+                     symmetric: bool = True) -> sp.csr_matrix:
+    """SqRA generator (N×N, N = nx·ny) for cell energies ``v`` (nx, ny).
+
+    ``symmetric=True`` gives S = Π^{1/2} Q Π^{-1/2} (constant off-diagonals D/h²);
+    ``symmetric=False`` the rate matrix Q itself (rows sum to 0).
+    """
     nx, ny = v.shape
     index = np.arange(nx * ny).reshape(nx, ny)
     diffusion = 1.0 / beta
@@ -84,21 +89,49 @@ def generator_matrix(v: np.ndarray, beta: float, hx: float, hy: float) -> sp.csr
         lo[axis], hi[axis] = slice(0, -1), slice(1, None)
         i, j = index[tuple(lo)].ravel(), index[tuple(hi)].ravel()
         dv = (v[tuple(hi)] - v[tuple(lo)]).ravel()
-        rate = diffusion / h**2
-        # outflow rates i→j and j→i enter the diagonal; symmetric off-diagonals are constant.
-        np.add.at(diag, i, rate * np.exp(np.clip(-0.5 * beta * dv, -700, 700)))
-        np.add.at(diag, j, rate * np.exp(np.clip(0.5 * beta * dv, -700, 700)))
+        scale = diffusion / h**2
+        rate_ij = scale * np.exp(np.clip(-0.5 * beta * dv, -700, 700))
+        rate_ji = scale * np.exp(np.clip(0.5 * beta * dv, -700, 700))
+        np.add.at(diag, i, rate_ij)
+        np.add.at(diag, j, rate_ji)
         rows += [i, j]
         cols += [j, i]
-        vals += [np.full(i.size, rate)] * 2
+        if symmetric:
+            vals += [np.full(i.size, scale)] * 2
+        else:
+            vals += [rate_ij, rate_ji]
     off = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                         shape=(nx * ny, nx * ny))
     return (off - sp.diags(diag)).tocsr()
 
 
+def _repair_low_density(q: sp.csr_matrix, funcs: np.ndarray, vals: np.ndarray,
+                        low: np.ndarray) -> np.ndarray:
+    """Recompute φ on cells of negligible density from the eigen-equation itself.
+
+    φ = v / sqrt(π) divides round-off by a tiny number where π is negligible, so there
+    φ is obtained from (Q + λ) φ = 0 on those cells, with the well-resolved cells as
+    boundary values (a diagonally dominant linear system).
+    """
+    if not low.any() or low.all():
+        return funcs
+    out = funcs.copy()
+    q_ll = q[low][:, low]
+    q_lh = q[low][:, ~low]
+    for m, lam in enumerate(vals):
+        rhs = -(q_lh @ funcs[~low, m])
+        out[low, m] = spla.spsolve((q_ll + lam * sp.identity(q_ll.shape[0])).tocsc(), rhs)
+    return out
+
+
 def compute_spectrum(potential: Potential, beta: float, box, n: tuple[int, int],
-                     n_eigen: int) -> Spectrum:
-    """The ``n_eigen`` + 1 smallest eigenpairs of -L (λ_0 = 0 included) on an n grid."""
+                     n_eigen: int, min_log_density: float = -25.0) -> Spectrum:
+    """The ``n_eigen`` + 1 smallest eigenpairs of -L (λ_0 = 0 included) on an n grid.
+
+    On cells where log(π/π_max) < ``min_log_density`` the eigenfunctions are
+    recomputed from the eigen-equation (see :func:`_repair_low_density`), so they stay
+    smooth and bounded where samples of a biased run may still land.
+    """
     x, y, hx, hy = cell_centres(box, n)
     gx, gy = np.meshgrid(x, y, indexing="ij")
     v = evaluate(potential, np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(n)
@@ -107,11 +140,12 @@ def compute_spectrum(potential: Potential, beta: float, box, n: tuple[int, int],
     vals, vecs = spla.eigsh(-s, k=m, sigma=-1e-6 * (1.0 / (beta * min(hx, hy) ** 2)), which="LM")
     order = np.argsort(vals)
     vals, vecs = vals[order], vecs[:, order]
-    logpi = -beta * (v - v.min())
-    pi = np.exp(logpi).ravel()
+    logpi = (-beta * (v - v.min())).ravel()
+    pi = np.exp(logpi)
     pi /= pi.sum()
-    sqrt_pi = np.sqrt(pi)
-    funcs = vecs / sqrt_pi[:, None]
+    funcs = vecs / np.sqrt(pi)[:, None]
+    funcs = _repair_low_density(generator_matrix(v, beta, hx, hy, symmetric=False), funcs,
+                                vals, logpi < min_log_density)
     # μ-normalize (Σ π φ² = 1) and fix signs.
     funcs /= np.sqrt((pi[:, None] * funcs**2).sum(axis=0))
     right = (gx.ravel() > np.median(x))[:, None]

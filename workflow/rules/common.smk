@@ -1,23 +1,33 @@
 # Validation, wildcard constraints and the input/param helpers shared by every stage.
+import os
 import sys
 from pathlib import Path
 
 from snakemake.utils import validate
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+# mdcv is imported from src/ by this file and, through PYTHONPATH, by every job
+# (also inside per-rule conda environments and on cluster nodes).
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SRC]
+)
 from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
+from mdcv import resources as mdcv_resources  # noqa: E402
 
 
 validate(config, schema="../schemas/config.schema.yaml")
 mdcv_config.check(config, base_dir=workflow.basedir)
 
-TOY_SYSTEMS = list(config["toy"]["systems"])
-ALL_SYSTEMS = TOY_SYSTEMS + mdcv_config.md_systems(config)
+TOY_SYSTEMS = mdcv_config.toy_systems(config)
+MD_SYSTEMS = mdcv_config.md_systems(config)
+ALL_SYSTEMS = TOY_SYSTEMS + MD_SYSTEMS
 
 
 wildcard_constraints:
     system="|".join(ALL_SYSTEMS) or "__none__",
     toy="|".join(TOY_SYSTEMS) or "__none__",
+    md_system="|".join(MD_SYSTEMS) or "__none__",
     learner="[A-Za-z0-9_-]+",
     dataset="biased|unbiased",
 
@@ -30,6 +40,42 @@ def toy_settings(wildcards):
 def learner_settings(wildcards):
     """Merged settings of one learner on one system."""
     return mdcv_config.learner_settings(config, wildcards.system, wildcards.learner)
+
+
+def learner_settings_for(system, learner):
+    return mdcv_config.learner_settings(config, system, learner)
+
+
+def seed_for(*parts):
+    """Input function giving a stable seed for a step (config seed + step name + wildcards)."""
+    return lambda wildcards: mdcv_config.derived_seed(
+        config["seed"], *parts, *[str(v) for v in wildcards]
+    )
+
+
+def toy_dataset_mem_mb(wildcards):
+    return mdcv_resources.toy_dataset(toy_settings(wildcards)["sampling"])["mem_mb"]
+
+
+def toy_dataset_runtime(wildcards):
+    return mdcv_resources.toy_dataset(toy_settings(wildcards)["sampling"])["runtime"]
+
+
+def _training_resources(wildcards):
+    settings = learner_settings(wildcards)
+    if wildcards.system in TOY_SYSTEMS:
+        n, dim = mdcv_config.toy_settings(config, wildcards.system)["sampling"]["n_samples"], 2
+    else:
+        n, dim = mdcv_config.md_dataset_size(config, wildcards.system)
+    return mdcv_resources.training(settings, n, dim)
+
+
+def train_mem_mb(wildcards):
+    return _training_resources(wildcards)["mem_mb"]
+
+
+def train_runtime(wildcards):
+    return _training_resources(wildcards)["runtime"]
 
 
 def learner_dataset(wildcards):

@@ -1,0 +1,56 @@
+# The study's figures: one file per panel, PNG and PDF, in results/figures/.
+
+
+rule toy_eigenfunction_figure:
+    input:
+        spectrum="results/{toy}/reference/spectrum.npz",
+        dataset="results/{toy}/dataset/biased.npz",
+        models=toy_learner_models,
+    output:
+        png=report(
+            "results/figures/toy_{toy}_eigenfunctions.png",
+            caption="../report/toy_eigenfunctions.rst",
+            category="Toy potentials",
+            labels={"system": "{toy}", "figure": "eigenfunctions"},
+        ),
+        pdf="results/figures/toy_{toy}_eigenfunctions.pdf",
+    params:
+        system=lambda wc: wc.toy,
+        learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
+    log:
+        "results/logs/{toy}/figure_eigenfunctions.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/toy_eigenfunction_figure.py"
+
+
+rule toy_training_figure:
+    input:
+        models=toy_learner_models,
+        spectrum="results/{toy}/reference/spectrum.npz",
+    output:
+        png=report(
+            "results/figures/toy_{toy}_training.png",
+            caption="../report/toy_training.rst",
+            category="Toy potentials",
+            labels={"system": "{toy}", "figure": "training curve"},
+        ),
+        pdf="results/figures/toy_{toy}_training.pdf",
+    params:
+        system=lambda wc: wc.toy,
+        learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
+    log:
+        "results/logs/{toy}/figure_training.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/plot.yaml"
+    script:
+        "../scripts/toy_training_figure.py"

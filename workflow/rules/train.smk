@@ -1,0 +1,29 @@
+# Training of any learner (config `learners:`) on any system's dataset.
+
+
+rule train:
+    input:
+        dataset=learner_dataset,
+    output:
+        model="results/{system}/models/{learner}/model.pt",
+        torchscript="results/{system}/models/{learner}/model.ts",
+        history="results/{system}/models/{learner}/history.csv",
+        eigenvalues="results/{system}/models/{learner}/eigenvalues.csv",
+        readouts="results/{system}/models/{learner}/readouts.csv",
+        cv="results/{system}/models/{learner}/cv.npz",
+        run="results/{system}/models/{learner}/run.json",
+    params:
+        settings=learner_settings,
+        seed=seed_for("train"),
+        # Outside the declared outputs, so it survives a failure and training resumes.
+        checkpoint="results/checkpoints/{system}/{learner}.pt",
+    log:
+        "results/logs/{system}/train_{learner}.log",
+    threads: 2
+    resources:
+        mem_mb=lambda wc: train_mem_mb(wc),
+        runtime=lambda wc: train_runtime(wc),
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,41 @@
+# The study's entry points. `make study` and `make test` work on a fresh Debian machine.
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+SNAKEMAKE := $(BIN)/snakemake
+
+.PHONY: setup study paper test test-fast lint report bench clean
+
+setup:
+	bash scripts/setup.sh
+
+## set up, then run the default study end to end (config/config.yaml)
+study: setup
+	$(SNAKEMAKE) --cores $(CORES)
+
+## the paper-scale study (meant for a cluster: add --profile profiles/slurm)
+paper: setup
+	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
+
+## set up, then run every test (unit, workflow lint and dry runs, tiny real runs)
+test: setup
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(BIN)/pytest -v
+
+## unit tests only (seconds)
+test-fast: setup
+	$(BIN)/pytest -m "not slow" -q
+
+lint: setup
+	$(BIN)/ruff check src tests workflow/scripts benchmarks
+	$(SNAKEMAKE) --lint
+
+report: setup
+	$(SNAKEMAKE) --report results/report.html
+
+## benchmarks (outside the test suite), CSV files in results/benchmarks/
+bench: setup
+	$(BIN)/python benchmarks/train_speed.py --out results/benchmarks/train_speed.csv
+
+clean:
+	rm -rf results .snakemake

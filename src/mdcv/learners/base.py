@@ -1,0 +1,98 @@
+"""What every learner shares: settings, device, model directory output."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mdcv.data import Dataset
+from mdcv.models import export_torchscript
+from mdcv.train import TrainingResult, fit, pick_device, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Readout:
+    """The numbers a trained learner reports.
+
+    ``eigenvalues``: DataFrame with columns index, eigenvalue, std, timescale, unit
+    (the default read-out; empty for learners without eigenvalues); ``readouts``:
+    the same columns plus ``readout`` for every read-out computed; ``cv``: arrays for
+    cv.npz (at least ``cv`` (n, k), the CV values on the training data).
+    """
+
+    eigenvalues: pd.DataFrame
+    readouts: pd.DataFrame
+    cv: dict
+    info: dict = field(default_factory=dict)
+
+
+def eigen_table(values, stds, unit: str) -> pd.DataFrame:
+    values = np.asarray(values, dtype=float)
+    stds = np.asarray(stds, dtype=float)
+    with np.errstate(divide="ignore"):
+        timescale = np.where(values > 0, 1.0 / values, np.inf)
+    return pd.DataFrame({"index": np.arange(1, len(values) + 1), "eigenvalue": values,
+                         "std": stds, "timescale": timescale, "unit": unit})
+
+
+class BaseLearner:
+    """Holds the dataset on the training device and writes the model directory."""
+
+    def __init__(self, dataset: Dataset, settings: dict, device: torch.device):
+        self.dataset = dataset
+        self.settings = settings
+        self.device = device
+        self.x = torch.as_tensor(dataset.x, dtype=torch.float32, device=device)
+        self.w = torch.as_tensor(dataset.w, dtype=torch.float32, device=device)
+        self.n = dataset.n
+        self.model: torch.nn.Module
+
+    def batch_loss(self, idx: torch.Tensor):
+        raise NotImplementedError
+
+    def readout(self, result: TrainingResult) -> Readout:
+        raise NotImplementedError
+
+    def hyperparameters(self) -> dict:
+        return {"settings": self.settings, "dim": self.dataset.dim}
+
+
+def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | Path,
+                   checkpoint: str | Path, seed: int) -> Readout:
+    """Build, train and read out a learner; write the model directory contract.
+
+    Files: model.pt (state dict + hyper-parameters), model.ts (TorchScript),
+    history.csv, eigenvalues.csv, readouts.csv, cv.npz, run.json (device, wall time).
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    threads = int(settings.get("threads") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    seed_everything(seed)
+    device = pick_device(settings.get("device", "auto"))
+    learner = learner_cls(dataset, settings, device)
+    result = fit(learner, settings, checkpoint, seed)
+    readout = learner.readout(result)
+    model = learner.model.to("cpu").eval()
+    torch.save({"state_dict": model.state_dict(), "class": type(model).__name__,
+                "hyperparameters": learner.hyperparameters()}, outdir / "model.pt")
+    export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32),
+                       outdir / "model.ts")
+    result.history.to_csv(outdir / "history.csv", index=False)
+    readout.eigenvalues.to_csv(outdir / "eigenvalues.csv", index=False)
+    readout.readouts.to_csv(outdir / "readouts.csv", index=False)
+    np.savez(outdir / "cv.npz", **readout.cv)
+    info = {"device": result.device, "wall_s": result.wall_s, "resumed_from_step": result.resumed_from,
+            "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info}
+    (outdir / "run.json").write_text(json.dumps(info, indent=2, default=float))
+    log.info("wrote %s (device %s, %.1f s)", outdir, result.device, result.wall_s)
+    return readout

@@ -1,0 +1,133 @@
+"""Generator eigenfunctions from (biased, reweighted) samples.
+
+**Data**: ``x``, ``w`` (and ``beta`` or ``masses``/``kT`` for the diffusion).
+**Loss**: :func:`mdcv.losses.generator_loss`, Σ ω_i E(f_i)/Var(f_i) + α Σ_{i≤j}
+(Cov(f_i, f_j) - δ_ij)², weights in every expectation.
+**Read-outs**: ``rayleigh`` (each Rayleigh quotient on the minibatches, mean ± std
+over the last ``average_last`` steps: the study's), ``ritz`` (Rayleigh–Ritz in the
+span of the learned functions on all data), ``galerkin`` (effective dynamics along
+f_1 for λ_1, then Ritz; see :mod:`mdcv.spectral`). The ``readout`` setting picks the
+one written to eigenvalues.csv; all are written to readouts.csv, with the std of
+ritz/galerkin from a bootstrap over samples.
+
+References: Zhang, Li & Schütte (2022), J. Comput. Phys. 465, 111377.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mdcv import spectral
+from mdcv.diffusion import coefficients
+from mdcv.learners.base import BaseLearner, Readout, eigen_table
+from mdcv.losses import deflate, generator_loss
+from mdcv.models import EigenfunctionModel, evaluate_in_chunks, values_and_gradients
+
+log = logging.getLogger(__name__)
+
+N_BOOTSTRAP = 10
+
+
+def default_omega(k: int) -> list[float]:
+    """ω = 1, 0.8, 0.6, … (strictly decreasing, positive)."""
+    return [1.0 - 0.8 * i / max(k, 1) for i in range(k)]
+
+
+class GeneratorLearner(BaseLearner):
+    """Trains K generator eigenfunctions; see the module docstring."""
+
+    def __init__(self, dataset, settings, device, pre: torch.nn.Module | None = None):
+        super().__init__(dataset, settings, device)
+        k = int(settings["k"])
+        omega = settings.get("omega") or default_omega(k)
+        if len(omega) != k or any(a <= b for a, b in zip(omega[:-1], omega[1:], strict=False)):
+            raise ValueError(f"omega must have k={k} strictly decreasing entries, got {omega}")
+        diffusion, self.unit = coefficients(dataset, settings)
+        self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
+        self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
+        self.model = EigenfunctionModel(
+            dataset.dim, k, settings["layers"], settings["activation"],
+            settings["architecture"], settings["bounded_first"], pre=pre).to(device)
+        self.model.calibrate(self.x, self.w)
+        self.log_w = torch.log(self.w.clamp_min(1e-30))
+        self.step = 0
+
+    def batch_weights(self, idx: torch.Tensor) -> torch.Tensor:
+        """Weights of a minibatch; during the first ``anneal_steps`` steps w^s, s: 0 → 1.
+
+        w^s reweights to the intermediate measure ∝ ρ_biased^(1-s) μ^s, so training
+        starts on the eigenproblem of the well-sampled biased measure and follows
+        it continuously to μ (a continuation that avoids saddles at the start).
+        """
+        anneal = int(self.settings.get("anneal_steps", 0))
+        if anneal <= 0 or self.step >= anneal:
+            return self.w[idx]
+        s = self.step / anneal
+        lw = s * self.log_w[idx]
+        return torch.exp(lw - lw.max())
+
+    def batch_loss(self, idx):
+        f, grad = values_and_gradients(self.model, self.x[idx], create_graph=True)
+        loss, parts = generator_loss(f, grad, self.batch_weights(idx), self.diffusion, self.omega,
+                                     self.settings["alpha"], self.settings["deflation"])
+        scalars = {"penalty": parts["penalty"].detach()}
+        scalars.update({f"rayleigh_{i + 1}": v for i, v in enumerate(parts["rayleigh"].detach())})
+        return loss, scalars, parts["rayleigh"].detach()
+
+    def evaluate(self):
+        """Values (n, k) and gradients (n, k, d) on all data, float64 numpy."""
+        f, g = evaluate_in_chunks(self.model, self.x)
+        return f.double().cpu().numpy(), g.double().cpu().numpy()
+
+    def freeze_deflation(self) -> None:
+        """Fold the full-data Gram–Schmidt of the deflated loss into the model's output."""
+        if not self.settings["deflation"] or self.model.k == 1:
+            return
+        f, g = evaluate_in_chunks(self.model, self.x)
+        _, _, mix = deflate(f.double(), g.double(), self.w.double())
+        self.model.mix.copy_(mix.to(self.model.mix) @ self.model.mix)
+
+    def readout(self, result) -> Readout:
+        self.freeze_deflation()
+        f, g = self.evaluate()
+        w = self.dataset.w
+        d = self.diffusion.double().cpu().numpy()
+        n_last = min(int(self.settings["average_last"]), len(result.step_estimates))
+        last = result.step_estimates[-n_last:]
+        # The study's read-out: sort each step's quotients ascending, then average.
+        last_sorted = np.sort(last, axis=1)
+        rows = [_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit)]
+        ritz_vals, ritz_vecs = spectral.ritz(f, g, w, d)
+        cells = (self.settings["galerkin_cells"], self.settings["galerkin_cells_rest"])
+        galerkin_vals = spectral.galerkin(f, g, w, d, *cells)
+        rng = np.random.default_rng(0)
+        boot = {"ritz": [], "galerkin": []}
+        for _ in range(N_BOOTSTRAP):
+            s = rng.integers(0, len(w), len(w))
+            boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
+            boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
+        rows.append(_rows("ritz", ritz_vals, np.std(boot["ritz"], 0), self.unit))
+        rows.append(_rows("galerkin", galerkin_vals, np.std(boot["galerkin"], 0), self.unit))
+        readouts = pd.concat(rows, ignore_index=True)
+        chosen = readouts[readouts["readout"] == self.settings["readout"]].drop(columns="readout")
+        # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
+        centred = f - (w[:, None] * f).sum(0) / w.sum()
+        eigenfunctions = centred @ ritz_vecs
+        order = np.argsort(spectral.rayleigh_quotients(f, g, w, d))
+        return Readout(
+            eigenvalues=chosen.reset_index(drop=True),
+            readouts=readouts,
+            cv={"cv": f.astype(np.float32), "eigenfunctions": eigenfunctions.astype(np.float32),
+                "sorted_cv": f[:, order].astype(np.float32)},
+            info={"unit": self.unit, "readout": self.settings["readout"]},
+        )
+
+
+def _rows(name: str, values, stds, unit: str) -> pd.DataFrame:
+    table = eigen_table(values, stds, unit)
+    table.insert(0, "readout", name)
+    return table

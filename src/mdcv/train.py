@@ -1,0 +1,138 @@
+"""The training loop shared by every learner: minibatches, Adam, learning-rate decay,
+history, checkpoints, divergence checks and device choice.
+
+A learner (see :mod:`mdcv.learners`) supplies the model and a ``batch_loss``; this
+module owns everything else, so a new loss gets checkpoint/restart, NaN handling and
+logging for free. Checkpoints live outside the rule's declared outputs (Snakemake
+deletes those on failure), so a killed or failed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mdcv.errors import TrainingDivergedError
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(setting: str = "auto") -> torch.device:
+    """CUDA when requested or available (``auto``), CPU otherwise."""
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but torch sees no CUDA device; use 'auto' or 'cpu'")
+    if setting == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    return torch.device("cuda")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed numpy's global RNG and torch (CPU and CUDA)."""
+    np.random.seed(seed % 2**32)  # noqa: NPY002  (code that uses the global RNG)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainingResult:
+    """What a finished training run hands to the learner's read-out."""
+
+    history: pd.DataFrame
+    step_estimates: np.ndarray  # (steps, m) per-step estimates the learner reported
+    device: str
+    wall_s: float
+    resumed_from: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _lr_factor(step: int, steps: int, lr: float, lr_final: float) -> float:
+    """Exponential decay from lr (step 0) to lr_final (last step), as a factor of lr."""
+    if steps <= 1:
+        return 1.0
+    return (lr_final / lr) ** (step / (steps - 1))
+
+
+def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingResult:
+    """Train ``learner.model`` by minimizing ``learner.batch_loss`` over minibatches.
+
+    ``learner`` provides ``model`` (nn.Module, already calibrated), ``n`` (number of
+    samples), ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float],
+    estimates: 1D tensor or None)``. Checkpoints go to ``checkpoint`` every
+    ``checkpoint_every`` steps and on divergence the last good one is kept.
+    """
+    checkpoint = Path(checkpoint)
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    model = learner.model
+    steps, batch = int(settings["steps"]), int(settings["batch_size"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: _lr_factor(s, steps, settings["lr"], settings["lr_final"]))
+    gen = torch.Generator().manual_seed(seed)
+    history: list[dict] = []
+    estimates: list[np.ndarray] = []
+    start = 0
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        gen.set_state(state["generator"])
+        history, estimates, start = state["history"], list(state["estimates"]), state["step"]
+        log.info("resumed from checkpoint %s at step %d", checkpoint, start)
+    resumed_from = start
+    device = next(model.parameters()).device
+    t0 = time.perf_counter()
+    running: dict[str, float] = {}
+    batch = min(batch, learner.n)
+    for step in range(start, steps):
+        idx = torch.randint(0, learner.n, (batch,), generator=gen).to(device)
+        learner.step = step
+        loss, scalars, est = learner.batch_loss(idx)
+        value = float(loss.detach())
+        if not math.isfinite(value) or abs(value) > settings["max_loss"]:
+            raise TrainingDivergedError(
+                f"training diverged at step {step}: loss = {value:.6g} "
+                f"(max_loss {settings['max_loss']:.3g}). The last good state is kept in "
+                f"{checkpoint} (step {start if not history else history[-1]['step']}); "
+                "lower 'lr', raise 'batch_size' or check the data for outliers, then rerun "
+                "(training resumes from that checkpoint; delete it to start over)."
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if est is not None:
+            estimates.append(est.detach().cpu().numpy().astype(np.float64))
+        for key, val in scalars.items():
+            running[key] = running.get(key, 0.0) + float(val)
+        running["loss"] = running.get("loss", 0.0) + value
+        if (step + 1) % settings["log_every"] == 0 or step + 1 == steps:
+            n_acc = (step + 1) % settings["log_every"] or settings["log_every"]
+            row = {"step": step + 1, "lr": scheduler.get_last_lr()[0]}
+            row.update({k: v / n_acc for k, v in running.items()})
+            if est is not None:
+                row.update({f"estimate_{i + 1}": v for i, v in enumerate(estimates[-1])})
+            history.append(row)
+            running = {}
+            log.info("step %d/%d loss %.6g", step + 1, steps, row["loss"])
+        if (step + 1) % settings["checkpoint_every"] == 0 or step + 1 == steps:
+            _save_checkpoint(checkpoint, model, optimizer, scheduler, gen, history,
+                             estimates, step + 1)
+    return TrainingResult(history=pd.DataFrame(history),
+                          step_estimates=np.array(estimates) if estimates else np.empty((0, 0)),
+                          device=str(device), wall_s=time.perf_counter() - t0,
+                          resumed_from=resumed_from)
+
+
+def _save_checkpoint(path, model, optimizer, scheduler, gen, history, estimates, step):
+    tmp = Path(str(path) + ".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "generator": gen.get_state(),
+                "history": history, "estimates": np.array(estimates), "step": step}, tmp)
+    tmp.replace(path)

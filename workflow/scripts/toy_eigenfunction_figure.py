@@ -1,0 +1,16 @@
+"""Rule toy_eigenfunction_figure: potential, samples, reference and learned eigenfunctions."""
+
+from pathlib import Path
+
+from mdcv import plots
+from mdcv.data import load
+from mdcv.logs import setup
+from mdcv.reference import Spectrum
+from mdcv.toy import learned_on_grid
+
+setup(snakemake.log[0])
+spectrum = Spectrum.load(snakemake.input.spectrum)
+learned, k = learned_on_grid(spectrum, snakemake.params.learners,
+                             [Path(p).parent for p in snakemake.input.models])
+plots.toy_eigenfunctions(spectrum, load(snakemake.input.dataset).x, learned, k,
+                         snakemake.output.png, snakemake.output.pdf, snakemake.params.system)

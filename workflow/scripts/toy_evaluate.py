@@ -1,0 +1,20 @@
+"""Rule toy_evaluate: learned eigenvalues/eigenfunctions against the grid reference."""
+
+from pathlib import Path
+
+from mdcv.data import load
+from mdcv.evaluate import spectrum_table
+from mdcv.logs import setup
+from mdcv.reference import Spectrum
+
+log = setup(snakemake.log[0])
+table = spectrum_table(
+    snakemake.params.system,
+    Spectrum.load(snakemake.input.spectrum),
+    load(snakemake.input.dataset),
+    snakemake.params.learners,
+    snakemake.params.default_readouts,
+    [Path(p).parent for p in snakemake.input.models],
+)
+table.to_csv(snakemake.output[0], index=False)
+log.info("\n%s", table.to_string())

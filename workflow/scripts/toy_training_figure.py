@@ -1,0 +1,17 @@
+"""Rule toy_training_figure: loss and eigenvalue estimates over training steps."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from mdcv import plots
+from mdcv.logs import setup
+from mdcv.reference import Spectrum
+
+setup(snakemake.log[0])
+spectrum = Spectrum.load(snakemake.input.spectrum)
+histories = {name: pd.read_csv(Path(p).parent / "history.csv")
+             for name, p in zip(snakemake.params.learners, snakemake.input.models, strict=True)}
+k = max(sum(c.startswith("estimate_") for c in h.columns) for h in histories.values())
+plots.training_curves(histories, spectrum.eigenvalues[1:k + 1], snakemake.output.png,
+                      snakemake.output.pdf, snakemake.params.system)
