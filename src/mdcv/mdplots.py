@@ -62,10 +62,11 @@ def plot_pmf(pmf, title: str, paths: Sequence[str], cap: float | None = None) ->
 
     f = pmf.f - np.nanmin(pmf.f)
     top = cap if cap is not None else float(np.nanpercentile(f, 99))
+    top = 5.0 * max(1, np.ceil(top / 5.0))
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
     cs = ax.contourf(np.degrees(pmf.phi), np.degrees(pmf.psi), np.minimum(f, top).T,
-                     levels=np.linspace(0, top, 21), cmap="viridis")
-    fig.colorbar(cs, ax=ax, label="F (kJ/mol)")
+                     levels=np.linspace(0, top, int(top / 2.5) + 1), cmap="viridis")
+    fig.colorbar(cs, ax=ax, label="F (kJ/mol)", ticks=np.arange(0, top + 1, 10))
     _angle_axes(ax)
     ax.set_title(title)
     _save(fig, paths)
