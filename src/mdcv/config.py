@@ -87,6 +87,53 @@ def toy_settings(config: dict, system: str) -> dict:
     return out
 
 
+def _load_yaml(path: Path) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def _resolve_ref(node: dict, root: dict, base: Path) -> tuple[dict, dict, Path]:
+    """Follow ``$ref`` (local '#/…' or 'file.yaml[#/…]') to (schema, its root, its dir)."""
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        target_file, _, pointer = ref.partition("#")
+        if target_file:
+            path = (base / target_file).resolve()
+            root, base = _load_yaml(path), path.parent
+        target = root
+        for part in [p for p in pointer.split("/") if p]:
+            target = target[part]
+        node = {**target, **siblings}
+    return node, root, base
+
+
+def apply_defaults(instance: dict, schema_path: str | Path) -> dict:
+    """Fill the ``default`` of every absent property, following ``$ref`` across files.
+
+    ``snakemake.utils.validate`` fills defaults only in the top schema file; this
+    completes the job for the section files. Entries under ``additionalProperties``
+    (per-system overrides) are left partial on purpose: they are merged later.
+    """
+    schema_path = Path(schema_path).resolve()
+    root = _load_yaml(schema_path)
+
+    def walk(inst, node, root, base):
+        node, root, base = _resolve_ref(node, root, base)
+        if not isinstance(inst, dict):
+            return
+        for key, sub in (node.get("properties") or {}).items():
+            sub_resolved, sub_root, sub_base = _resolve_ref(sub, root, base)
+            default = sub.get("default", sub_resolved.get("default"))
+            if key not in inst and default is not None:
+                inst[key] = copy.deepcopy(default)
+            if key in inst:
+                walk(inst[key], sub_resolved, sub_root, sub_base)
+
+    walk(instance, root, root, schema_path.parent)
+    return instance
+
+
 def toy_systems(config: dict) -> list[str]:
     """Names of the toy systems the config enables."""
     systems = config.get("toy", {}).get("systems", {}) or {}

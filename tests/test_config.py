@@ -1,0 +1,95 @@
+import copy
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from mdcv import config as mc
+from mdcv.errors import ConfigError
+
+SCHEMA = "workflow/schemas/config.schema.yaml"
+
+
+@pytest.fixture
+def cfg(root, monkeypatch):
+    monkeypatch.chdir(root)
+    with open(root / "config" / "config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_default_and_paper_configs_are_valid(cfg, root):
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    mc.check(cfg, base_dir=root)
+    paper = copy.deepcopy(cfg)
+    paper_file = root / "config" / "paper.yaml"
+    if paper_file.exists():
+        paper = mc.deep_merge(paper, yaml.safe_load(paper_file.read_text()))
+        validate(paper, SCHEMA)
+        mc.apply_defaults(paper, SCHEMA)
+        mc.check(paper, base_dir=root)
+
+
+def test_defaults_are_filled_across_schema_files(cfg):
+    del cfg["toy"]["sampling"]
+    del cfg["toy"]["reference"]["grid"]
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    assert cfg["toy"]["sampling"]["potential_fraction"] == 0.2
+    assert cfg["toy"]["sampling"]["unbiased"]["stride"] >= 1
+    assert cfg["toy"]["reference"]["grid"] == [200, 200]
+    assert "potential_fraction" not in cfg["toy"]["systems"]["mueller_brown"].get("sampling", {})
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda c: c.update(unknown_key=1), "unknown_key"),
+    (lambda c: c["toy"]["sampling"].update(dt="fast"), "fast"),
+    (lambda c: c["toy"]["sampling"].update(potential_fraction=1.5), "1.5"),
+    (lambda c: c["toy"]["systems"]["mueller_brown"].update(colour="red"), "colour"),
+    (lambda c: c["toy"]["systems"]["mueller_brown"].pop("beta"), "beta"),
+])
+def test_schema_rejects_bad_input_naming_the_key(cfg, mutate, fragment):
+    mutate(cfg)
+    with pytest.raises(Exception, match=fragment):
+        validate(cfg, SCHEMA)
+
+
+def test_learner_settings_merge_defaults_learner_and_system(cfg):
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    cfg["toy"]["systems"]["mueller_brown"]["training"] = {"generator": {"steps": 7}}
+    s = mc.learner_settings(cfg, "mueller_brown", "generator")
+    assert s["steps"] == 7 and s["kind"] == "generator" and "alpha" in s
+    assert mc.learner_settings(cfg, "three_well", "generator")["steps"] != 7 or \
+        cfg["toy"]["systems"]["three_well"].get("training", {}).get("generator", {}).get("steps") == 7
+
+
+def test_bad_learner_override_names_learner_and_key(cfg):
+    validate(cfg, SCHEMA)
+    cfg["toy"]["systems"]["mueller_brown"]["training"] = {"generator": {"stepz": 7}}
+    with pytest.raises(ConfigError, match="generator.*mueller_brown.*stepz"):
+        mc.learner_settings(cfg, "mueller_brown", "generator")
+
+
+def test_cross_checks(cfg, root):
+    validate(cfg, SCHEMA)
+    bad = copy.deepcopy(cfg)
+    bad["toy"]["systems"]["mueller_brown"]["box"] = [[1, 0], [0, 1]]
+    with pytest.raises(ConfigError, match="box"):
+        mc.check(bad, base_dir=root)
+    bad = copy.deepcopy(cfg)
+    bad["toy"]["learners"] = ["nonexistent"]
+    with pytest.raises(ConfigError, match="nonexistent"):
+        mc.check(bad, base_dir=root)
+    bad = copy.deepcopy(cfg)
+    bad["toy"]["systems"]["mine"] = {"potential": "nowhere/pot.py:f", "beta": 1.0,
+                                     "box": [[0, 1], [0, 1]]}
+    with pytest.raises(ConfigError, match="not found"):
+        mc.check(bad, base_dir=root)
+
+
+def test_disabled_systems_are_left_out(cfg):
+    validate(cfg, SCHEMA)
+    cfg["toy"]["systems"]["three_well"]["enabled"] = False
+    assert "three_well" not in mc.toy_systems(cfg)
+    assert "mueller_brown" in mc.toy_systems(cfg)

