@@ -1,7 +1,7 @@
 import numpy as np
 import torch
-
 from conftest import harmonic
+
 from mdcv.langevin import biased_dataset, unbiased_trajectories
 from mdcv.stats import weighted_mean
 

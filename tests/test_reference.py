@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import harmonic
+
 from mdcv.potentials import separable_double_well
 from mdcv.reference import compute_spectrum, grid_convergence
 
