@@ -95,3 +95,99 @@ class GeneratorLoss(nn.Module):
 
     def forward(self, f, grad, w):
         return generator_loss(f, grad, w, self.diffusion, self.omega, self.alpha, self.deflation)
+
+
+def transfer_loss(f0: torch.Tensor, f1: torch.Tensor, w: torch.Tensor, omega: torch.Tensor,
+                  alpha: float, lag: float, normalized: bool = True,
+                  deflation: bool = False) -> tuple[torch.Tensor, dict]:
+    """Transfer-operator eigenfunction loss on lagged pairs (x_t, x_{t+τ}).
+
+    ``f0``, ``f1`` (n, k): the functions at the pair's start and end; ``w`` (n,): the
+    weight of each pair (its start's); ``lag``: τ in the data's time unit. Means and
+    covariances use both ends (the symmetrized, time-reversible estimate). The study's
+    loss (``normalized=False``) is
+
+        ½ Σ_i ω_i E_w|f_i(x_{t+τ}) - f_i(x_t)|² + α Σ_{i≤j} (Cov_w(f_i, f_j) - δ_ij)²;
+
+    ``normalized=True`` divides each transition term by τ·Var_w(f_i), i.e. uses
+    (1 - σ_i)/τ ≈ λ_i, which is on the scale of the generator loss whatever τ (a
+    better-conditioned variant). ``deflation`` orthogonalizes as in :func:`deflate`.
+    Parts: ``sigma`` (k,) the transfer eigenvalue estimates 1 - ½E|Δf_i|²/Var(f_i),
+    ``rate`` (k,) the implied generator eigenvalues -ln(σ_i)/τ, ``penalty``, ``var``.
+    """
+    n, k = f0.shape
+    fs = torch.cat([f0, f1])
+    ws = torch.cat([w, w])
+    if deflation and k > 1:
+        fs, _, _ = deflate(fs, torch.zeros(2 * n, k, 1, dtype=fs.dtype, device=fs.device), ws)
+        f0, f1 = fs[:n], fs[n:]
+    _, cov = weighted_moments(fs, ws)
+    var = torch.diagonal(cov)
+    wn = (w / w.sum())[:, None]
+    half_sq = 0.5 * (wn * (f1 - f0) ** 2).sum(0)
+    one_minus_sigma = half_sq / var
+    data = one_minus_sigma / lag if normalized else half_sq
+    penalty = orthonormality_penalty(fs, ws)
+    loss = (omega * data).sum() + alpha * penalty
+    sigma = 1.0 - one_minus_sigma
+    rate = -torch.log(sigma.detach().clamp_min(1e-12)) / lag
+    return loss, {"sigma": sigma, "rate": rate, "penalty": penalty, "var": var}
+
+
+class TransferLoss(nn.Module):
+    """Module form of :func:`transfer_loss` with fixed ω, α, τ and options."""
+
+    def __init__(self, omega, alpha: float, lag: float, normalized: bool = True,
+                 deflation: bool = False):
+        super().__init__()
+        self.register_buffer("omega", torch.as_tensor(omega, dtype=torch.get_default_dtype()))
+        self.alpha, self.lag = alpha, lag
+        self.normalized, self.deflation = normalized, deflation
+
+    def forward(self, f0, f1, w):
+        return transfer_loss(f0, f1, w, self.omega, self.alpha, self.lag, self.normalized,
+                             self.deflation)
+
+
+def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted autoencoder loss E_w|x - x̂|² (squared Euclidean norm per sample)."""
+    wn = w / w.sum()
+    return (wn * ((x - x_hat) ** 2).sum(1)).sum()
+
+
+class ReconstructionLoss(nn.Module):
+    """Module form of :func:`reconstruction_loss`."""
+
+    def forward(self, x, x_hat, w):
+        return reconstruction_loss(x, x_hat, w)
+
+
+def regularized_autoencoder_loss(x: torch.Tensor, x_hat: torch.Tensor, z: torch.Tensor,
+                                 grad_z: torch.Tensor, w: torch.Tensor, diffusion: torch.Tensor,
+                                 omega: torch.Tensor, alpha: float, gamma1: float,
+                                 gamma2: float) -> tuple[torch.Tensor, dict]:
+    """γ1·E_w|x - D(ξ(x))|² + γ2·R(ξ), R the generator loss on the encoder output ξ = z.
+
+    Seed formula (8) (Lelièvre, Pigeon, Stoltz & Zhang 2024): R is
+    :func:`generator_loss` of the CVs z (n, k) with gradients ``grad_z`` (n, k, d).
+    Parts: ``reconstruction``, ``regularizer``, and those of :func:`generator_loss`.
+    """
+    recon = reconstruction_loss(x, x_hat, w)
+    reg, parts = generator_loss(z, grad_z, w, diffusion, omega, alpha)
+    loss = gamma1 * recon + gamma2 * reg
+    return loss, {"reconstruction": recon, "regularizer": reg, **parts}
+
+
+class RegularizedAutoencoderLoss(nn.Module):
+    """Module form of :func:`regularized_autoencoder_loss` with fixed coefficients."""
+
+    def __init__(self, omega, alpha: float, diffusion, gamma1: float, gamma2: float):
+        super().__init__()
+        self.register_buffer("omega", torch.as_tensor(omega, dtype=torch.get_default_dtype()))
+        self.register_buffer("diffusion", torch.as_tensor(diffusion,
+                                                          dtype=torch.get_default_dtype()))
+        self.alpha, self.gamma1, self.gamma2 = alpha, gamma1, gamma2
+
+    def forward(self, x, x_hat, z, grad_z, w):
+        return regularized_autoencoder_loss(x, x_hat, z, grad_z, w, self.diffusion, self.omega,
+                                            self.alpha, self.gamma1, self.gamma2)

@@ -134,3 +134,42 @@ def export_torchscript(model: nn.Module, example: torch.Tensor, path) -> None:
     model = model.eval()
     traced = torch.jit.trace(model, example, check_trace=False)
     traced.save(str(path))
+
+
+class AutoencoderModel(nn.Module):
+    """Encoder ξ: R^d → R^k (the CV, :meth:`forward`) and decoder R^k → R^d.
+
+    Inputs pass through ``pre`` (e.g. an alignment) and a fixed standardization with
+    one scale for all coordinates (so distances keep their geometry); the decoder
+    works in standardized coordinates (:meth:`decode_standardized`) and
+    :meth:`decode` maps back to the input's units. TorchScript export traces the
+    encoder only; the decoder's weights are in the state dict.
+    """
+
+    def __init__(self, dim: int, k: int, encoder_layers: list[int], decoder_layers: list[int],
+                 activation: str = "tanh", pre: nn.Module | None = None):
+        super().__init__()
+        self.k = k
+        self.pre = pre if pre is not None else nn.Identity()
+        self.standardize = Standardize(dim)
+        self.encoder = mlp(dim, encoder_layers, k, activation)
+        self.decoder = mlp(k, decoder_layers, dim, activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self.standardize(self.pre(x)))
+
+    def target(self, x: torch.Tensor) -> torch.Tensor:
+        """What the decoder reconstructs: the standardized (pre-processed) input."""
+        return self.standardize(self.pre(x))
+
+    def decode_standardized(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output in the input's units (after ``pre``)."""
+        return self.decoder(z) * self.standardize.scale + self.standardize.mean
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, w: torch.Tensor) -> None:
+        """Fit the input standardization to the weighted data."""
+        self.standardize.fit(self.pre(x), w)

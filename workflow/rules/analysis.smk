@@ -46,3 +46,95 @@ rule toy_spectrum_table:
         "../../envs/ml.yaml"
     script:
         "../scripts/concat_tables.py"
+
+
+# Issue 5: short unbiased trajectories for the transfer learner, and the CV quality table
+# (effective dynamics along each learned CV against the exact λ1).
+AUTOENCODER_KINDS = ("autoencoder", "regularized_autoencoder")
+
+
+def toy_learner_kinds(toy):
+    return [learner_settings_for(toy, name)["kind"] for name in mdcv_config.toy_learners(config, toy)]
+
+
+def toy_autoencoder_learners(toy):
+    """The toy learners of an autoencoder kind, in config order (the figure's panels)."""
+    return [name for name, kind in zip(mdcv_config.toy_learners(config, toy), toy_learner_kinds(toy))
+            if kind in AUTOENCODER_KINDS]
+
+
+def toy_autoencoder_title(toy, learner):
+    s = learner_settings_for(toy, learner)
+    if s["kind"] == "autoencoder":
+        return f"{learner}: autoencoder"
+    return f"{learner}: γ1 = {s['gamma1']:g}, γ2 = {s['gamma2']:g}"
+
+
+# Many short trajectories of the unbiased dynamics, started from the biased samples and
+# weighted by their start's weight (see mdcv.trajectories for why); sizes from
+# toy.sampling.unbiased (n_walkers = number of start points).
+rule toy_dataset_trajectories:
+    input:
+        biased="results/{toy}/dataset/biased.npz",
+    output:
+        dataset="results/{toy}/dataset/trajectories.npz",
+        stats="results/{toy}/dataset/trajectories_stats.json",
+    params:
+        system=toy_settings,
+        base_dir=workflow.basedir,
+        seed=seed_for("toy_dataset_trajectories"),
+    log:
+        "results/logs/{toy}/dataset_trajectories.log",
+    threads: 2
+    resources:
+        mem_mb=lambda wc: toy_dataset_mem_mb(wc),
+        runtime=lambda wc: toy_dataset_runtime(wc),
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/toy_cv_trajectories.py"
+
+
+rule toy_cv_quality:
+    input:
+        spectrum="results/{toy}/reference/spectrum.npz",
+        dataset="results/{toy}/dataset/biased.npz",
+        models=toy_learner_models,
+    output:
+        "results/{toy}/evaluation/cv_quality.csv",
+    params:
+        system=lambda wc: wc.toy,
+        learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
+        kinds=lambda wc: toy_learner_kinds(wc.toy),
+        n_cells=200,
+    log:
+        "results/logs/{toy}/cv_quality.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/toy_cv_quality.py"
+
+
+rule toy_cv_quality_table:
+    input:
+        expand("results/{toy}/evaluation/cv_quality.csv", toy=TOY_SYSTEMS),
+    output:
+        report(
+            "results/tables/toy_cv_quality.csv",
+            caption="../report/toy_cv_quality.rst",
+            category="Toy potentials",
+        ),
+    log:
+        "results/logs/tables/toy_cv_quality.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/concat_tables.py"

@@ -54,3 +54,63 @@ rule toy_training_figure:
         "../../envs/plot.yaml"
     script:
         "../scripts/toy_training_figure.py"
+
+
+# Issue 5: the study's autoencoder panels (potential + data, encoder level sets,
+# decoder image of the CV range): one file per learner and the combined row.
+rule toy_autoencoder_panel:
+    input:
+        spectrum="results/{toy}/reference/spectrum.npz",
+        dataset="results/{toy}/dataset/biased.npz",
+        models=["results/{toy}/models/{learner}/model.pt"],
+    output:
+        png=report(
+            "results/figures/toy_{toy}_autoencoder_{learner}.png",
+            caption="../report/toy_autoencoder.rst",
+            category="Toy potentials",
+            labels={"system": "{toy}", "figure": "autoencoder {learner}"},
+        ),
+        pdf="results/figures/toy_{toy}_autoencoder_{learner}.pdf",
+    params:
+        system=lambda wc: wc.toy,
+        titles=lambda wc: [toy_autoencoder_title(wc.toy, wc.learner)],
+    log:
+        "results/logs/{toy}/figure_autoencoder_{learner}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/toy_autoencoder_figure.py"
+
+
+rule toy_autoencoder_figure:
+    input:
+        spectrum="results/{toy}/reference/spectrum.npz",
+        dataset="results/{toy}/dataset/biased.npz",
+        models=lambda wc: [f"results/{wc.toy}/models/{name}/model.pt"
+                           for name in toy_autoencoder_learners(wc.toy)],
+    output:
+        png=report(
+            "results/figures/toy_{toy}_autoencoders.png",
+            caption="../report/toy_autoencoder.rst",
+            category="Toy potentials",
+            labels={"system": "{toy}", "figure": "autoencoders"},
+        ),
+        pdf="results/figures/toy_{toy}_autoencoders.pdf",
+    params:
+        system=lambda wc: wc.toy,
+        titles=lambda wc: [toy_autoencoder_title(wc.toy, name)
+                           for name in toy_autoencoder_learners(wc.toy)],
+    log:
+        "results/logs/{toy}/figure_autoencoders.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/toy_autoencoder_figure.py"

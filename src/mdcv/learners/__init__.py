@@ -9,10 +9,15 @@ add its settings to ``workflow/schemas/learners.schema.yaml``.
 
 from __future__ import annotations
 
+from mdcv.learners.autoencoder import AutoencoderLearner, RegularizedAutoencoderLearner
 from mdcv.learners.generator import GeneratorLearner
+from mdcv.learners.transfer import TransferLearner
 
 KINDS = {
     "generator": GeneratorLearner,
+    "transfer": TransferLearner,
+    "autoencoder": AutoencoderLearner,
+    "regularized_autoencoder": RegularizedAutoencoderLearner,
 }
 
 

@@ -1,0 +1,20 @@
+"""Rule toy_cv_quality: λ̃1 of the effective dynamics along each learner's CV."""
+
+from pathlib import Path
+
+import numpy as np
+
+from mdcv.data import load
+from mdcv.effective import quality_rows
+from mdcv.logs import setup
+from mdcv.reference import Spectrum
+
+log = setup(snakemake.log[0])
+ds = load(snakemake.input.dataset)
+spectrum = Spectrum.load(snakemake.input.spectrum)
+table = quality_rows(snakemake.params.system, snakemake.params.learners, snakemake.params.kinds,
+                     [Path(p).parent for p in snakemake.input.models], ds.x, ds.w,
+                     np.full(ds.dim, 1.0 / spectrum.beta), spectrum.eigenvalues,
+                     n_cells=snakemake.params.n_cells)
+table.to_csv(snakemake.output[0], index=False)
+log.info("\n%s", table.to_string())
