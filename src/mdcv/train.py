@@ -9,6 +9,8 @@ deletes those on failure), so a killed or failed run resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import time
@@ -51,6 +53,18 @@ class TrainingResult:
     extra: dict = field(default_factory=dict)
 
 
+# Settings that may change between a run and its resumption without invalidating it.
+RESUMABLE_CHANGES = {"steps", "threads", "device", "log_every", "checkpoint_every", "average_last",
+                     "readout", "galerkin_cells", "galerkin_cells_rest", "max_loss", "name"}
+
+
+def fingerprint(settings: dict, n: int, seed: int) -> str:
+    """Hash of what a checkpoint depends on: settings (less RESUMABLE_CHANGES), data size, seed."""
+    core = {k: v for k, v in settings.items() if k not in RESUMABLE_CHANGES}
+    blob = json.dumps([core, n, seed], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _lr_factor(step: int, steps: int, lr: float, lr_final: float) -> float:
     """Exponential decay from lr (step 0) to lr_final (last step), as a factor of lr."""
     if steps <= 1:
@@ -77,15 +91,25 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     history: list[dict] = []
     estimates: list[np.ndarray] = []
     start = 0
+    fp = fingerprint(settings, learner.n, seed)
     if checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if state.get("fingerprint") != fp:
+            stale = checkpoint.with_suffix(".stale.pt")
+            checkpoint.replace(stale)
+            log.warning("checkpoint %s was made with other settings or data; moved to %s and "
+                        "training starts over", checkpoint, stale)
+            state = None
+    else:
+        state = None
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
         history, estimates, start = state["history"], list(state["estimates"]), state["step"]
         log.info("resumed from checkpoint %s at step %d", checkpoint, start)
-    resumed_from = start
+    resumed_from = saved_step = start
     device = next(model.parameters()).device
     t0 = time.perf_counter()
     running: dict[str, float] = {}
@@ -99,9 +123,10 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
             raise TrainingDivergedError(
                 f"training diverged at step {step}: loss = {value:.6g} "
                 f"(max_loss {settings['max_loss']:.3g}). The last good state is kept in "
-                f"{checkpoint} (step {start if not history else history[-1]['step']}); "
+                f"{checkpoint} (step {saved_step}); "
                 "lower 'lr', raise 'batch_size' or check the data for outliers, then rerun "
-                "(training resumes from that checkpoint; delete it to start over)."
+                "(new settings start over; a rerun with the same settings or more 'steps' "
+                "resumes from that checkpoint)."
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -123,16 +148,18 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
             log.info("step %d/%d loss %.6g", step + 1, steps, row["loss"])
         if (step + 1) % settings["checkpoint_every"] == 0 or step + 1 == steps:
             _save_checkpoint(checkpoint, model, optimizer, scheduler, gen, history,
-                             estimates, step + 1)
+                             estimates, step + 1, fp)
+            saved_step = step + 1
     return TrainingResult(history=pd.DataFrame(history),
                           step_estimates=np.array(estimates) if estimates else np.empty((0, 0)),
                           device=str(device), wall_s=time.perf_counter() - t0,
                           resumed_from=resumed_from)
 
 
-def _save_checkpoint(path, model, optimizer, scheduler, gen, history, estimates, step):
+def _save_checkpoint(path, model, optimizer, scheduler, gen, history, estimates, step, fp):
     tmp = Path(str(path) + ".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "generator": gen.get_state(),
-                "history": history, "estimates": np.array(estimates), "step": step}, tmp)
+                "history": history, "estimates": np.array(estimates), "step": step,
+                "fingerprint": fp}, tmp)
     tmp.replace(path)
