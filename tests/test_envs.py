@@ -1,0 +1,165 @@
+"""Static checks of the per-rule conda environments (envs/*.yaml).
+
+`snakemake --sdm conda --conda-create-envs-only` cannot run on the test machines (no
+conda, no conda channels), so the environments are checked without building them:
+
+Checked here
+- every env file parses, lists conda-forge + nodefaults and only `name =version` pins
+  (the one exception: `cuda-version`, a driver-compatibility constraint given as a range);
+- every `conda:` directive of every rule points at an env file that exists (the training
+  rule's `envs/{train_env}.yaml` for every value the config schema allows), and every
+  env file is used by some rule;
+- every Python package pinned in an env has the version of requirements.lock, the
+  versions the tests run with (conda-forge names mapped to PyPI names, post-releases
+  compared by base version), so a local run and a `--sdm conda` run use the same software;
+- packages without a PyPI twin (python, gromacs, cuda-version) against the table below.
+
+Not checked here
+- that conda-forge really carries each pinned version and that an env solves: that
+  needs conda and the network (`snakemake --sdm conda --conda-create-envs-only`, or
+  `conda env create --dry-run -f envs/X.yaml`, on a machine with conda);
+- requirements.lock itself was resolved by pip from PyPI, so each version there exists
+  on PyPI (checked with `pip index versions` when the lock was written).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVS = sorted((ROOT / "envs").glob("*.yaml"))
+RULES_DIR = ROOT / "workflow" / "rules"
+
+#: conda-forge package -> PyPI distribution, where they differ.
+CONDA_TO_PYPI = {"pytorch": "torch", "matplotlib-base": "matplotlib", "pyyaml": "PyYAML"}
+#: Packages with no PyPI twin: the versions they may take (checked by hand, 2026-11).
+NON_PYPI = {
+    "python": {"3.11"},          # minor version; conda picks the patch release
+    "gromacs": {"2022.5"},       # the GROMACS of Debian bookworm (apt), same as the local setup
+}
+#: Constraints, not packages: a range is allowed.
+RANGES = {"cuda-version"}
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+) *=(?P<version>[0-9][0-9A-Za-z.]*)(?:=(?P<build>\S+))?$")
+
+
+def lock() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==", 1)
+            pins[name.lower()] = version
+    return pins
+
+
+def base_version(version: str) -> str:
+    """1.11.1.post2 -> 1.11.1; 2.13.0+cpu -> 2.13.0."""
+    return re.sub(r"(\.post\d+)?(\+.*)?$", "", version)
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_env_file_parses_and_pins_every_package(path):
+    env = load(path)
+    assert env["channels"] == ["conda-forge", "nodefaults"], path.name
+    deps = env["dependencies"]
+    assert deps and all(isinstance(d, str) for d in deps), f"{path.name}: pip sections are not used"
+    names = []
+    for dep in deps:
+        name = re.split(r"[ =<>]", dep, maxsplit=1)[0]
+        names.append(name)
+        if name in RANGES:
+            assert re.search(r"[<>]=?", dep), f"{path.name}: {dep!r} should be a range"
+            continue
+        assert PIN.match(dep), f"{path.name}: {dep!r} is not pinned as 'name =version'"
+    assert len(names) == len(set(names)), f"{path.name}: a package is listed twice"
+
+
+@pytest.mark.parametrize("path", ENVS, ids=lambda p: p.name)
+def test_pinned_versions_are_real_and_match_the_lock(path):
+    pins = lock()
+    for dep in load(path)["dependencies"]:
+        match = PIN.match(dep)
+        if match is None:
+            continue  # ranges, checked above
+        name, version = match["name"], match["version"]
+        if name in NON_PYPI:
+            assert version in NON_PYPI[name], f"{path.name}: {dep!r}: known {NON_PYPI[name]}"
+            continue
+        pypi = CONDA_TO_PYPI.get(name, name).lower()
+        assert pypi in pins, f"{path.name}: {name} (PyPI {pypi}) is not in requirements.lock"
+        assert version == base_version(pins[pypi]), (
+            f"{path.name}: {name} ={version}, requirements.lock has {pypi}=={pins[pypi]}")
+
+
+def conda_paths() -> dict[str, set[Path]]:
+    """env file -> rules using it, from the `conda:` directives of workflow/rules/*.smk.
+
+    A directive is a string literal, a module-level name bound to one (GROMACS_ENV =
+    "..."), or the training rule's f-string over config['train_env'], expanded over the
+    values the config schema allows.
+    """
+    schema = load(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    train_envs = schema["properties"]["train_env"]["enum"]
+    used: dict[str, set[Path]] = {}
+    names = {}  # the .smk files share one namespace (the Snakefile includes them)
+    for smk in sorted(RULES_DIR.glob("*.smk")):
+        names.update(re.findall(r'^([A-Z_]+) = "([^"]+)"', smk.read_text(), re.M))
+    for smk in sorted(RULES_DIR.glob("*.smk")):
+        text = smk.read_text()
+        rule = None
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            head = re.match(r"^rule (\w+):", line)
+            if head:
+                rule = head.group(1)
+            if line.strip() != "conda:":
+                continue
+            value = lines[i + 1].split("#", 1)[0].strip()
+            if value.startswith('f"') and "{config['train_env']}" in value:
+                candidates = [value[2:-1].replace("{config['train_env']}", e) for e in train_envs]
+            elif value.startswith('"'):
+                candidates = [value.strip('"')]
+            elif value in names:
+                candidates = [names[value]]
+            else:
+                raise AssertionError(f"{smk.name}: rule {rule}: cannot read conda: {value!r}")
+            for rel in candidates:
+                used.setdefault(f"{smk.name}:{rule}", set()).add((smk.parent / rel).resolve())
+    return used
+
+
+def test_every_conda_directive_points_at_an_env_file():
+    used = conda_paths()
+    assert len(used) >= 10, used
+    for rule, paths in used.items():
+        for path in paths:
+            assert path.is_file(), f"{rule}: conda env {path} does not exist"
+            assert path.parent == (ROOT / "envs").resolve(), f"{rule}: {path} is outside envs/"
+
+
+def test_every_env_file_is_used():
+    used = set().union(*conda_paths().values())
+    for path in ENVS:
+        assert path.resolve() in used, f"{path.name} is used by no rule"
+
+
+def test_gpu_env_differs_from_ml_only_in_the_torch_build():
+    ml = {re.split(r"[ =]", d, maxsplit=1)[0]: d for d in load(ROOT / "envs" / "ml.yaml")["dependencies"]}
+    gpu = {re.split(r"[ =]", d, maxsplit=1)[0]: d
+           for d in load(ROOT / "envs" / "ml-gpu.yaml")["dependencies"]}
+    assert set(gpu) - set(ml) == {"cuda-version"}
+    assert set(ml) == set(gpu) - {"cuda-version"}
+    for name in ml:
+        if name == "pytorch":
+            assert PIN.match(gpu[name])["build"] == "cuda*"
+            assert PIN.match(gpu[name])["version"] == PIN.match(ml[name])["version"]
+        else:
+            assert ml[name] == gpu[name], name
