@@ -47,6 +47,28 @@ def test_md_defaults_are_filled_per_system():
         mdsettings.fill_defaults({"md": {"features": {"atoms": "backbone"}}})
 
 
+def test_rule_params_hold_only_what_the_stage_uses():
+    """Changing a later stage, the featurization or threads must not rerun a simulation."""
+    base = {"seed": 1, "md": {"systems": {"ala2-vacuum": {}, "ala2-water": {}}}}
+    mdsettings.fill_defaults(base)
+    changed = {"seed": 1, "md": {"features": {"atoms": "heavy"}, "bias": {"fraction": 0.5},
+                                 "systems": {"ala2-vacuum": {"biased_ns": 99.0, "threads": 2},
+                                             "ala2-water": {}}}}
+    mdsettings.fill_defaults(changed)
+    for stage in ("em", "nvt", "awh", "unbiased0"):
+        assert (mdsettings.stage_settings(base, "ala2-vacuum", stage)
+                == mdsettings.stage_settings(changed, "ala2-vacuum", stage))
+    awh = mdsettings.stage_settings(base, "ala2-vacuum", "awh")
+    assert "awh" in awh and "threads" not in awh and "fourier_spacing" not in awh
+    assert "pressure" in mdsettings.stage_settings(base, "ala2-water", "npt")
+    assert mdsettings.topology_settings(base, "ala2-vacuum") == {
+        "box": 5.0, "forcefield": "amber99sb-ildn", "name": "ala2-vacuum", "solvent": "vacuum"}
+    names = [Path(p).name for p in mdsettings.stage_templates(base, "ala2-water", "awh", "x")]
+    assert names == ["dynamics.mdp", "nonbonded_water.mdp", "awh.mdp"]
+    assert mdsettings.dataset_frames(base, "ala2-vacuum") == 19_990
+    assert mdsettings.dataset_frames(base, "ala2-vacuum", "unbiased") == 4 * 5001
+
+
 @pytest.mark.parametrize("configfile", ["config.yaml", "paper.yaml"])
 def test_dry_run_lists_the_md_targets(tmp_path, configfile):
     extra = ["--configfile", str(ROOT / "config" / configfile)]

@@ -122,3 +122,60 @@ def targets(config: Mapping, systems) -> list[str]:
         out += [f"results/{system}/dataset/{kind}.npz" for kind in ("biased", "unbiased")]
         out += figure_paths(system)
     return out
+
+
+# Keys each rule needs. Rules pass only these as params, so that changing an unrelated
+# key (a later stage's length, the featurization, threads) does not rerun a simulation.
+def _nonbonded_keys(settings: Mapping) -> set[str]:
+    keys = {"solvent", "cutoff"}
+    if settings["solvent"] == "water":
+        keys.add("fourier_spacing")
+    return keys
+
+
+def topology_settings(config: Mapping, system: str) -> dict:
+    """Settings that build a system's topology and box."""
+    s = system_settings(config, system)
+    keys = {"name", "forcefield", "solvent"}
+    keys |= {"water", "box_type", "box_distance"} if s["solvent"] == "water" else {"box"}
+    return {k: s[k] for k in sorted(keys)}
+
+
+def stage_settings(config: Mapping, system: str, stage: str) -> dict:
+    """Settings of one simulation stage (``em``, ``nvt``, ``npt``, ``awh``, ``biased``,
+    ``unbiased<i>``): what enters its mdp, plus the checkpoint interval."""
+    s = system_settings(config, system)
+    keys = {"name", "seed", "checkpoint_minutes"} | _nonbonded_keys(s)
+    if stage == "em":
+        keys |= {"em_steps", "em_tolerance"}
+    else:
+        keys |= {"dt", "friction", "temperature", "constraints", "save_every_ps",
+                 "energy_every_ps"}
+    if stage == "npt":
+        keys |= {"pressure", "tau_p"}
+    if stage == "awh":
+        keys.add("awh")
+    return {k: s[k] for k in sorted(keys)}
+
+
+def stage_templates(config: Mapping, system: str, stage: str, template_dir) -> list[str]:
+    """The mdp templates a stage renders (declared as rule inputs)."""
+    from pathlib import Path
+
+    solvent = system_settings(config, system)["solvent"]
+    names = ["em.mdp"] if stage == "em" else ["dynamics.mdp"]
+    names.append(f"nonbonded_{solvent}.mdp")
+    if stage == "npt":
+        names.append("pressure.mdp")
+    if stage == "awh":
+        names.append("awh.mdp")
+    return [str(Path(template_dir) / name) for name in names]
+
+
+def dataset_frames(config: Mapping, system: str, kind: str = "biased") -> int:
+    """Frames the ``biased`` or ``unbiased`` dataset of ``system`` will hold (for resources)."""
+    s = system_settings(config, system)
+    if kind == "biased":
+        ps = 1000.0 * s["biased_ns"] - s["features"]["discard_ps"]
+        return max(1, int(ps / s["save_every_ps"]))
+    return s["unbiased_runs"] * (int(1000.0 * s["unbiased_ns"] / s["save_every_ps"]) + 1)

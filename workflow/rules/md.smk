@@ -8,11 +8,12 @@ mdsettings.fill_defaults(config)
 MD_SYSTEMS = mdcv_config.md_systems(config)
 MD_SYSTEM_RE = "|".join(MD_SYSTEMS) or "__none__"
 MDP_DIR = str(Path(workflow.basedir, "workflow", "mdp"))
-MDP_TEMPLATES = sorted(str(p) for p in Path(MDP_DIR).glob("*.mdp"))
 GROMACS_ENV = "../../envs/gromacs.yaml"
 
 
 md_settings = lambda wc: mdsettings.system_settings(config, wc.system)
+stage_settings = lambda wc: mdsettings.stage_settings(config, wc.system, wc.stage)
+stage_templates = lambda wc: mdsettings.stage_templates(config, wc.system, wc.stage, MDP_DIR)
 md_targets = lambda: mdsettings.targets(config, MD_SYSTEMS)  # final outputs, for `rule all`
 mdp_dir = lambda wc, input: str(Path(input.templates[0]).parent)
 
@@ -55,7 +56,7 @@ rule md_topology:
     log:
         "results/logs/md/{system}/topology.log",
     params:
-        settings=md_settings,
+        settings=lambda wc: mdsettings.topology_settings(config, wc.system),
     threads: 1
     resources:
         mem_mb=1000,
@@ -72,7 +73,7 @@ rule md_em:
         gro="results/{system}/md/topology/conf.gro",
         top="results/{system}/md/topology/topol.top",
         index="results/{system}/md/topology/index.ndx",
-        templates=MDP_TEMPLATES,
+        templates=lambda wc: mdsettings.stage_templates(config, wc.system, "em", MDP_DIR),
     output:
         tpr="results/{system}/md/em/topol.tpr",
         gro="results/{system}/md/em/confout.gro",
@@ -83,7 +84,7 @@ rule md_em:
     log:
         "results/logs/md/{system}/em.log",
     params:
-        settings=md_settings,
+        settings=lambda wc: mdsettings.stage_settings(config, wc.system, "em"),
         template_dir=mdp_dir,
         workdir="results/{system}/md/work/em",
     threads: lambda wc: md_settings(wc)["threads"]
@@ -100,7 +101,7 @@ rule md_em:
 rule md_dynamics:
     input:
         unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
-        templates=MDP_TEMPLATES,
+        templates=stage_templates,
     output:
         tpr="results/{system}/md/{stage}/topol.tpr",
         gro="results/{system}/md/{stage}/confout.gro",
@@ -116,7 +117,7 @@ rule md_dynamics:
     benchmark:
         "results/benchmarks/md/{system}_{stage}.tsv"
     params:
-        settings=md_settings,
+        settings=stage_settings,
         stage="{stage}",
         run=0,
         length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
@@ -137,7 +138,7 @@ rule md_dynamics:
 rule md_unbiased:
     input:
         unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
-        templates=MDP_TEMPLATES,
+        templates=stage_templates,
     output:
         tpr="results/{system}/md/{stage}/topol.tpr",
         gro="results/{system}/md/{stage}/confout.gro",
@@ -153,7 +154,7 @@ rule md_unbiased:
     benchmark:
         "results/benchmarks/md/{system}_{stage}.tsv"
     params:
-        settings=md_settings,
+        settings=stage_settings,
         stage="unbiased",
         run=lambda wc: int(wc.stage[len("unbiased"):]),
         length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),

@@ -5,6 +5,7 @@ from mdcv.runlog import to_file
 
 to_file(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
-simulate.minimize(snakemake.params.settings, snakemake.params.template_dir, inp.gro, inp.top,
+settings = {**snakemake.params.settings, "threads": snakemake.threads}
+simulate.minimize(settings, snakemake.params.template_dir, inp.gro, inp.top,
                   inp.index, out.tpr, snakemake.params.workdir, snakemake.log[0],
                   outputs={"gro": out.gro, "edr": out.edr, "log": out.md_log})

@@ -5,7 +5,8 @@ from mdcv.runlog import to_file
 
 to_file(snakemake.log[0])
 inp, out, par = snakemake.input, snakemake.output, snakemake.params
-simulate.dynamics(par.settings, par.stage, par.length_ps, par.template_dir, inp.gro, inp.top,
+settings = {**par.settings, "threads": snakemake.threads}
+simulate.dynamics(settings, par.stage, par.length_ps, par.template_dir, inp.gro, inp.top,
                   inp.index, out.tpr, par.workdir, snakemake.log[0],
                   outputs={"gro": out.gro, "cpt": out.cpt, "edr": out.edr, "xtc": out.xtc,
                            "log": out.md_log},
