@@ -144,3 +144,48 @@ def test_awh_pmf_extraction(vacuum_system, tmp_path):
     assert out.f.shape == (len(out.phi), len(out.psi)) and len(out.phi) > 36
     assert out.phi.min() == pytest.approx(-3.14159, abs=1e-3) and out.phi.max() < 3.1416
     assert out.f.min() == 0.0
+
+
+@needs_gmx
+def test_a_busy_workdir_is_refused(vacuum_system, tmp_path):
+    import fcntl
+
+    (tmp_path / "nvt.mdp").write_text(mdp.dynamics_mdp(VACUUM, "nvt", 0.1, MDP_DIR))
+    gromacs.grompp(tmp_path / "nvt.mdp", vacuum_system / "conf.gro", vacuum_system / "topol.top",
+                   tmp_path / "a.tpr", tmp_path / "run.log", index=vacuum_system / "index.ndx")
+    with open(tmp_path / ".work.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(GromacsError, match="in use by another mdrun"):
+            gromacs.mdrun(tmp_path / "a.tpr", tmp_path / "work", tmp_path / "run.log")
+
+
+@needs_gmx
+@pytest.mark.slow
+def test_sigterm_is_passed_to_mdrun_which_leaves_a_checkpoint(vacuum_system, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "nvt.mdp").write_text(mdp.dynamics_mdp(VACUUM, "nvt", 2000.0, MDP_DIR))
+    gromacs.grompp(tmp_path / "nvt.mdp", vacuum_system / "conf.gro", vacuum_system / "topol.top",
+                   tmp_path / "a.tpr", tmp_path / "run.log", index=vacuum_system / "index.ndx")
+    code = ("import sys; from mdcv import gromacs; "
+            "gromacs.mdrun(sys.argv[1], sys.argv[2], sys.argv[3])")
+    child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "a.tpr"),
+                              str(tmp_path / "work"), str(tmp_path / "run.log")],
+                             stderr=subprocess.PIPE, text=True)
+    md_log = tmp_path / "work" / "md.log"
+    deadline = time.time() + 60
+    while time.time() < deadline and "Started mdrun" not in (
+            md_log.read_text() if md_log.exists() else ""):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode != 0 and "interrupted by signal" in err
+    assert (tmp_path / "work" / "md.cpt").exists()  # mdrun stopped cleanly with a checkpoint
+    # and nothing keeps running: the work directory is free again
+    files = gromacs.mdrun(tmp_path / "a.tpr", tmp_path / "work", tmp_path / "run.log",
+                          extra=["-nsteps", "0"])
+    assert "Restarting from checkpoint" in files["log"].read_text()

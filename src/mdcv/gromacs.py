@@ -11,11 +11,14 @@ directory is keyed on the run's inputs, so changed inputs start afresh.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,20 +45,39 @@ def executable() -> str:
 
 
 def run(args: Sequence[str | os.PathLike], logfile: str | os.PathLike, cwd=None,
-        stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run ``gmx *args``; append command and output to ``logfile``; raise on failure."""
+        stdin: str | None = None, pass_fds: Sequence[int] = ()) -> int:
+    """Run ``gmx *args``; append command and output to ``logfile``; raise on failure.
+
+    SIGTERM and SIGINT received meanwhile are passed on to gmx (mdrun then writes a
+    checkpoint and stops) and raise :class:`GromacsError` once it has exited.
+    """
     logfile = Path(logfile).resolve()
     logfile.parent.mkdir(parents=True, exist_ok=True)
     cmd = [executable(), "-quiet", *map(str, args)]
     shown = "gmx " + " ".join(map(str, args))
     log.info("running %s (in %s)", shown, cwd or ".")
     start = time.perf_counter()
+    received = []
     with open(logfile, "a") as fh:
         fh.write(f"\n$ {shown}\n")
         fh.flush()
-        proc = subprocess.run(cmd, cwd=cwd, input=stdin, text=True, stdout=fh,
-                              stderr=subprocess.STDOUT, check=False,
-                              env={**os.environ, "GMX_MAXBACKUP": "-1"})
+        proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE if stdin else None,
+                                text=True, stdout=fh, stderr=subprocess.STDOUT,
+                                pass_fds=tuple(pass_fds),
+                                env={**os.environ, "GMX_MAXBACKUP": "-1"})
+
+        def forward(signum, _frame):
+            received.append(signum)
+            proc.send_signal(signum)
+
+        handlers = _install({signal.SIGTERM: forward, signal.SIGINT: forward})
+        try:
+            proc.communicate(stdin)
+        finally:
+            _install(handlers)
+    if received:
+        raise GromacsError(f"`{shown}` interrupted by signal {received[0]}; it was passed on "
+                           f"(mdrun writes its checkpoint); see the log {str(logfile)!r}")
     if proc.returncode != 0:
         tail = "".join(logfile.read_text(errors="replace").splitlines(True)[-_TAIL:])
         raise GromacsError(
@@ -63,7 +85,14 @@ def run(args: Sequence[str | os.PathLike], logfile: str | os.PathLike, cwd=None,
             f"\n--- last lines of the log ---\n{tail}"
         )
     log.info("finished %s in %.1f s", args[0], time.perf_counter() - start)
-    return proc
+    return proc.returncode
+
+
+def _install(handlers: dict) -> dict:
+    """Set signal handlers (main thread only; elsewhere a no-op); return the old ones."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
 
 
 def pdb2gmx(pdb, gro, top, logfile, forcefield: str, water: str, cwd) -> None:
@@ -163,9 +192,20 @@ def mdrun(tpr, workdir, logfile, threads: int = 1, checkpoint_minutes: float = 5
     that exist. ``threads`` is the total thread count (``-nt``); one thread is fastest
     for the 22-atom vacuum system.
     """
-    workdir = prepare_workdir(tpr, workdir, key)
-    run(["mdrun", "-s", "md.tpr", "-deffnm", "md", "-cpi", "md.cpt", "-cpt", checkpoint_minutes,
-         "-nt", threads, *extra], logfile, cwd=workdir)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    with open(workdir.parent / f".{workdir.name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GromacsError(
+                f"{workdir} is in use by another mdrun (an earlier job's, still running?); "
+                f"wait for it or end it, then rerun (log: {str(logfile)!r})") from None
+        workdir = prepare_workdir(tpr, workdir, key)
+        # gmx inherits the locked file, so the lock lasts as long as mdrun does
+        run(["mdrun", "-s", "md.tpr", "-deffnm", "md", "-cpi", "md.cpt", "-cpt",
+             checkpoint_minutes, "-nt", threads, *extra], logfile, cwd=workdir,
+            pass_fds=(lock.fileno(),))
     names = {"gro": "md.gro", "edr": "md.edr", "xtc": "md.xtc", "log": "md.log",
              "cpt": "md.cpt"}
     return {k: workdir / v for k, v in names.items() if (workdir / v).exists()}
