@@ -11,7 +11,8 @@ seed formula (8)). Formula (8) minimizes over the decoder inside the γ1 term, s
 the decoder is always the best one for the current encoder; when γ1 = 0 it is
 trained on the reconstruction of the detached encoder output (the encoder does not
 see it), so that the decoder's image of the CV range is still meaningful.
-**Read-out**: no eigenvalues (eigenvalues.csv is an empty table); cv.npz holds the
+``n_samples`` > 0 trains on that many evenly spaced samples of the dataset (the
+study: 1e5 points). **Read-out**: no eigenvalues (eigenvalues.csv is an empty table); cv.npz holds the
 CV on the training data (``cv``), the decoder's image of the CV range
 (``decoder_z`` (m,), ``decoder_x`` (m, d), input units, k = 1 only), and run.json the
 final weighted reconstruction error (input units²) and, for the regularized kind,
@@ -29,11 +30,13 @@ import pandas as pd
 import torch
 
 from mdcv import spectral
+from mdcv.data import Dataset, normalized_weights
 from mdcv.diffusion import coefficients
 from mdcv.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.learners.generator import default_omega
 from mdcv.losses import reconstruction_loss, regularized_autoencoder_loss
 from mdcv.models import AutoencoderModel, evaluate_in_chunks, values_and_gradients
+from mdcv.trajectories import even_subset
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,12 @@ class AutoencoderLearner(BaseLearner):
     regularized = False
 
     def __init__(self, dataset, settings, device, pre: torch.nn.Module | None = None):
+        n_max = int(settings.get("n_samples") or 0)
+        if 0 < n_max < dataset.n:
+            keep = even_subset(dataset.n, n_max)
+            dataset = Dataset(x=dataset.x[keep], w=normalized_weights(dataset.w[keep]),
+                              t=dataset.t[keep], traj=dataset.traj[keep], extra=dataset.extra)
+            log.info("training on %d evenly spaced samples of the dataset", dataset.n)
         super().__init__(dataset, settings, device)
         self.k = int(settings["k"])
         self.model = AutoencoderModel(dataset.dim, self.k, settings["encoder_layers"],
