@@ -58,7 +58,8 @@ def test_figure_files_exist_and_are_not_empty(trained, tmp_path):
 def test_tiny_run_of_the_issue5_rules(tmp_path):
     targets = ["results/tables/toy_cv_quality.csv",
                "results/figures/toy_mueller_brown_autoencoders.png",
-               "results/figures/toy_mueller_brown_autoencoder_autoencoder-reg.pdf"]
+               "results/figures/toy_mueller_brown_autoencoder_autoencoder-reg.pdf",
+               "results/tables/toy_spectrum.csv"]
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2",
          "--configfile", str(ROOT / "tests/configs/toy_tiny.yaml"), "--directory", str(tmp_path),
@@ -71,3 +72,5 @@ def test_tiny_run_of_the_issue5_rules(tmp_path):
                                      "autoencoder-reg", "generator"}
     assert set(table["system"]) == {"mueller_brown", "wolfe_quapp"}
     assert np.isfinite(table["lambda_tilde_1"]).all()
+    spectrum = pd.read_csv(tmp_path / "results/tables/toy_spectrum.csv")
+    assert "transfer" in set(spectrum["method"])  # scored on the biased samples

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from mdcv.data import Dataset
+from mdcv.effective import functions_on_data
 from mdcv.errors import DataError
 from mdcv.learners.base import train_and_save
 from mdcv.learners.transfer import TransferLearner, implied_rates, vac
@@ -127,3 +128,8 @@ def test_training_writes_the_model_directory(tmp_path):
     assert set(readout.readouts["readout"]) == {"rayleigh", "ritz", "galerkin"}
     cv = np.load(tmp_path / "m" / "cv.npz")
     assert cv["cv"].shape == (ds.n, 2) and cv["eigenfunctions"].shape == (ds.n, 2)
+    # The toy evaluation scores the model on other data (the biased samples): rebuilt
+    # from model.ts, the same functions come out on the training data.
+    again = functions_on_data(tmp_path / "m", ds.x, ds.w)
+    np.testing.assert_allclose(again["eigenfunctions"], cv["eigenfunctions"], atol=1e-4)
+    np.testing.assert_allclose(again["sorted_cv"], cv["sorted_cv"], atol=1e-4)

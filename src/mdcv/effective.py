@@ -135,3 +135,22 @@ def quality_rows(system: str, learners: list[str], kinds: list[str], model_dirs:
                 row[f"learned_lambda_{i}_rel_error"] = val / float(reference[i]) - 1.0
         rows.append(row)
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+
+
+def functions_on_data(model_dir: str | Path, x: np.ndarray, w: np.ndarray) -> dict:
+    """``sorted_cv`` and ``eigenfunctions`` of a trained model evaluated on other data.
+
+    For learners trained on another dataset than the one scored (the transfer learner
+    trains on trajectories): outputs of model.ts at x (n, d), reordered by cv.npz's
+    ``order`` and combined with its ``ritz_vectors`` after weighted centring.
+    """
+    cv = np.load(Path(model_dir) / "cv.npz")
+    model = torch.jit.load(str(Path(model_dir) / "model.ts"))
+    with torch.no_grad():
+        f = model(torch.as_tensor(np.asarray(x), dtype=torch.float32)).double().numpy()
+    k = f.shape[1]
+    order = cv["order"] if "order" in cv.files else np.arange(k)
+    vecs = cv["ritz_vectors"] if "ritz_vectors" in cv.files else np.eye(k)
+    w = np.asarray(w, dtype=np.float64)
+    centred = f - (w[:, None] * f).sum(0) / w.sum()
+    return {"sorted_cv": f[:, order], "eigenfunctions": centred @ vecs}

@@ -53,7 +53,11 @@ def learner_rows(system: str, learner: str, default_readout: str | None, model_d
     readouts = pd.read_csv(model_dir / "readouts.csv")
     if readouts.empty:
         return pd.DataFrame(columns=COLUMNS)
-    cv = np.load(model_dir / "cv.npz")
+    cv = dict(np.load(model_dir / "cv.npz"))
+    if len(cv["cv"]) != ds.n:  # trained on other data (transfer: trajectories): evaluate here
+        from mdcv.effective import functions_on_data
+
+        cv.update(functions_on_data(model_dir, ds.x, ds.w))
     k = int(readouts["index"].max())
     phi, _ = reference_on_data(spectrum, ds.x.astype(np.float64), k)
     rows = []

@@ -169,7 +169,9 @@ class TransferLearner(BaseLearner):
             eigenvalues=chosen.reset_index(drop=True),
             readouts=readouts,
             cv={"cv": f.astype(np.float32), "eigenfunctions": eigenfunctions.astype(np.float32),
-                "sorted_cv": f[:, order].astype(np.float32)},
+                "sorted_cv": f[:, order].astype(np.float32),
+                # To rebuild both on other data (mdcv.effective.functions_on_data).
+                "order": order, "ritz_vectors": vecs},
             info={"unit": self.unit, "readout": self.settings["readout"], "lag": lag,
                   "lag_frames": self.pairs.steps, "pairs": self.n,
                   "sigma_ritz": sig_ritz.tolist(), "sigma_galerkin": sig_gal.tolist()},
