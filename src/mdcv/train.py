@@ -77,7 +77,8 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
 
     ``learner`` provides ``model`` (nn.Module, already calibrated), ``n`` (number of
     samples), ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float],
-    estimates: 1D tensor or None)``. Checkpoints go to ``checkpoint`` every
+    estimates: 1D tensor or None)`` and optionally ``prepare(generator)``, run once
+    before the first step of a fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
     ``checkpoint_every`` steps and on divergence the last good one is kept.
     """
     checkpoint = Path(checkpoint)
@@ -110,6 +111,8 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
         history, estimates, start = state["history"], list(state["estimates"]), state["step"]
         log.info("resumed from checkpoint %s at step %d", checkpoint, start)
     resumed_from = saved_step = start
+    if start == 0 and hasattr(learner, "prepare"):
+        learner.prepare(gen)  # e.g. pre-training; skipped when resuming
     device = next(model.parameters()).device
     t0 = time.perf_counter()
     running: dict[str, float] = {}
