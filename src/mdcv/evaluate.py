@@ -6,6 +6,10 @@ of the learned eigenfunction with the reference one on the dataset. Methods are 
 learner names (their default read-out), ``<learner>:<readout>`` for the other
 read-outs, and ``floor``: the exact eigenfunctions scored by the Rayleigh quotient on
 the same samples, with a bootstrap std, i.e. the accuracy the data allow at best.
+
+The correlation of a ``ritz`` or ``galerkin`` row uses the Rayleigh–Ritz eigenfunction
+estimates in the span of the learned functions (cv.npz ``eigenfunctions``); that of a
+``rayleigh`` row uses the learned functions themselves, sorted by Rayleigh quotient.
 """
 
 from __future__ import annotations
