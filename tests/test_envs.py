@@ -12,9 +12,14 @@ Checked here
 - every Python package pinned in an env has the version of requirements.lock, the
   versions the tests run with (conda-forge names mapped to PyPI names, post-releases
   compared by base version), so a local run and a `--sdm conda` run use the same software;
-- packages without a PyPI twin (python, gromacs, cuda-version) against the table below.
+- packages without a PyPI twin (python, gromacs, cuda-version) against the table below;
+- every third-party package a rule's script imports, directly or through the mdcv
+  modules it imports (followed in src/, function-level imports included), is in that
+  rule's env (import names mapped to conda-forge names).
 
 Not checked here
+- imports made dynamically (importlib, user potentials loaded by path) and packages a
+  dependency pulls in implicitly;
 - that conda-forge really carries each pinned version and that an env solves: that
   needs conda and the network (`snakemake --sdm conda --conda-create-envs-only`, or
   `conda env create --dry-run -f envs/X.yaml`, on a machine with conda);
@@ -24,7 +29,9 @@ Not checked here
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,3 +170,71 @@ def test_gpu_env_differs_from_ml_only_in_the_torch_build():
             assert PIN.match(gpu[name])["version"] == PIN.match(ml[name])["version"]
         else:
             assert ml[name] == gpu[name], name
+
+
+# --- what each rule's script imports must be in its env ---------------------------------
+
+#: import name -> conda-forge package, where they differ.
+IMPORT_TO_CONDA = {"torch": "pytorch", "yaml": "pyyaml", "matplotlib": "matplotlib-base"}
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute imports anywhere in a module (function-level ones included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            if node.module.split(".")[0] == "mdcv":
+                found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def third_party_imports(script: Path) -> dict[str, list[str]]:
+    """Third-party top-level packages a script needs, following mdcv imports into src/.
+
+    Returns package -> the chain of files that leads to it (for the error message).
+    """
+    src = ROOT / "src"
+    chains: dict[Path, list[str]] = {script: [script.name]}
+    todo, needed = [script], {}
+    while todo:
+        path = todo.pop()
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] == "mdcv":
+                for i in range(1, len(parts) + 1):
+                    for cand in (src.joinpath(*parts[:i]).with_suffix(".py"),
+                                 src.joinpath(*parts[:i], "__init__.py")):
+                        if cand.is_file() and cand not in chains:
+                            chains[cand] = [*chains[path], str(cand.relative_to(src))]
+                            todo.append(cand)
+            elif parts[0] not in sys.stdlib_module_names:
+                needed.setdefault(parts[0], chains[path])
+    return needed
+
+
+def rule_scripts() -> list[tuple[str, Path]]:
+    out = []
+    for smk in sorted(RULES_DIR.glob("*.smk")):
+        text = smk.read_text()
+        for match in re.finditer(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)", text, re.M):
+            script = re.search(r'^\s+script:\n\s+"([^"]+)"', match.group(2), re.M)
+            if script:
+                out.append((f"{smk.name}:{match.group(1)}", (smk.parent / script.group(1)).resolve()))
+    return out
+
+
+@pytest.mark.parametrize("rule,script", rule_scripts(), ids=[r for r, _ in rule_scripts()])
+def test_rule_env_holds_every_package_its_script_imports(rule, script):
+    """A rule run with --sdm conda gets only its env: what its script imports must be there."""
+    envs = conda_paths()[rule]
+    needed = third_party_imports(script)
+    for env in envs:
+        have = {re.split(r"[ =<>]", d, maxsplit=1)[0] for d in load(env)["dependencies"]}
+        missing = {IMPORT_TO_CONDA.get(pkg, pkg): chain for pkg, chain in needed.items()
+                   if IMPORT_TO_CONDA.get(pkg, pkg) not in have}
+        assert not missing, "\n".join(
+            f"{rule}: {env.name} lacks {pkg} (imported via {' -> '.join(chain)})"
+            for pkg, chain in missing.items())
