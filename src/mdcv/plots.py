@@ -79,7 +79,10 @@ def toy_eigenfunctions(spectrum, samples: np.ndarray, learned: dict[str, np.ndar
         axes[row, 0].axis("off")
         axes[row, 0].text(0.5, 0.5, name, ha="center", va="center", fontsize=12)
         for i in range(1, k + 1):
-            eigenfunction_panel(axes[row, i], x, y, funcs[i - 1], mask, f"{name}: f{i}")
+            if i <= len(funcs):
+                eigenfunction_panel(axes[row, i], x, y, funcs[i - 1], mask, f"{name}: f{i}")
+            else:
+                axes[row, i].axis("off")
     fig.tight_layout()
     save(fig, png, pdf)
 
