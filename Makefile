@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: setup study paper test test-fast lint report bench clean
+.PHONY: setup study paper test test-fast test-slurm lint report bench bench-restart clean
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,10 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -m "not slow" -q
 
+## real single-node SLURM run of part of the workflow (root; ~1 min, +20 s to apt-install slurm)
+test-slurm: setup
+	bash tests/slurm/run.sh
+
 lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(SNAKEMAKE) --lint
@@ -36,6 +40,10 @@ report: setup
 ## benchmarks (outside the test suite), CSV files in results/benchmarks/
 bench: setup
 	$(BIN)/python benchmarks/train_speed.py --out results/benchmarks/train_speed.csv
+
+## MD killed at 50 % and resumed vs a full run: results/benchmarks/restart.csv (~3 min)
+bench-restart: setup
+	$(BIN)/python benchmarks/restart.py --out results/benchmarks/restart.csv
 
 clean:
 	rm -rf results .snakemake
