@@ -15,7 +15,7 @@ from mdcv.pairs import lagged_pairs
 
 SETTINGS = {
     "kind": "transfer", "lag": 0.1, "k": 2, "alpha": 20.0, "loss": "normalized",
-    "architecture": "separate", "bounded_first": False, "deflation": True,
+    "architecture": "separate", "bounded_first": False, "deflation": True, "anneal_steps": 5,
     "readout": "galerkin", "galerkin_cells": 10, "galerkin_cells_rest": 4,
     "layers": [16, 16], "activation": "tanh", "lr": 3e-3, "lr_final": 1e-3,
     "batch_size": 2000, "steps": 30, "log_every": 10, "checkpoint_every": 10,

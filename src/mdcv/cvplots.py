@@ -36,7 +36,7 @@ def autoencoder_panel(ax, spectrum, samples: np.ndarray, model_dir: str | Path, 
     mask = spectrum.beta * (v - v.min()) > 30.0
     zq = np.quantile(z[~mask], np.linspace(0.02, 0.98, levels))
     ax.contour(x, y, np.where(mask, np.nan, z).T, levels=np.unique(zq), colors="0.9",
-               linewidths=0.7)
+               linewidths=0.7, linestyles="solid")
     cv = np.load(Path(model_dir) / "cv.npz")
     if "decoder_x" in cv.files:
         dec = cv["decoder_x"]

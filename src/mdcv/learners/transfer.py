@@ -110,16 +110,31 @@ class TransferLearner(BaseLearner):
             dataset.dim, k, settings["layers"], settings["activation"],
             settings["architecture"], settings["bounded_first"]).to(device)
         self.model.calibrate(self.x, self.w)
+        self.log_w = torch.log(self.w.clamp_min(1e-30))
         self.step = 0
         log.info("transfer learner: %d pairs at lag %.6g (%d frames of %.6g)", self.n,
                  self.pairs.lag, self.pairs.steps, self.pairs.frame_dt)
+
+    def batch_weights(self, a: torch.Tensor) -> torch.Tensor:
+        """Pair weights; during the first ``anneal_steps`` steps w^s, s: 0 → 1.
+
+        As for the generator learner: training starts on the well-sampled biased
+        ensemble (on Müller-Brown, μ puts 0.3 % of its mass outside the deep basin, so
+        with μ-weights a second function first locks onto a vibration of that basin,
+        rate ~56, a plateau Adam leaves only by chance) and follows it continuously to μ.
+        """
+        anneal = int(self.settings.get("anneal_steps", 0))
+        if anneal <= 0 or self.step >= anneal:
+            return self.w[a]
+        lw = (self.step / anneal) * self.log_w[a]
+        return torch.exp(lw - lw.max())
 
     def batch_loss(self, idx):
         a = self.start[idx]
         b = a + self.pairs.steps
         f = self.model(torch.cat([self.x[a], self.x[b]]))
         f0, f1 = f[: len(a)], f[len(a):]
-        loss, parts = transfer_loss(f0, f1, self.w[a], self.omega, self.settings["alpha"],
+        loss, parts = transfer_loss(f0, f1, self.batch_weights(a), self.omega, self.settings["alpha"],
                                     self.pairs.lag, self.settings["loss"] == "normalized",
                                     self.settings["deflation"])
         rates = parts["rate"] * self.rate_scale
