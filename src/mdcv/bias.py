@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import RectBivariateSpline, RegularGridInterpolator
+from scipy.ndimage import gaussian_filter
 
 from mdcv.errors import ConfigError, DataError
 
@@ -46,10 +47,14 @@ def wrap(angle) -> np.ndarray:
     return (np.asarray(angle, dtype=float) + np.pi) % (2 * np.pi) - np.pi
 
 
-def bias_grid(phi_axis, psi_axis, pmf, n: int, fraction: float, cap: float) -> np.ndarray:
+def bias_grid(phi_axis, psi_axis, pmf, n: int, fraction: float, cap: float,
+              smooth: float = 0.0) -> np.ndarray:
     """V_bias on the n × n CMAP grid (kJ/mol) from a PMF on a regular periodic grid.
 
     ``pmf`` has shape (len(phi_axis), len(psi_axis)); non-finite values count as ``cap``.
+    ``smooth`` (radians) is the width of a periodic Gaussian filter applied to the capped
+    PMF first, so that the noise of a short AWH run does not end up in the bias (the
+    weights use the bias actually applied, so smoothing never biases the reweighting).
     """
     if not 0 <= fraction <= 1:
         raise ConfigError(f"md.bias.fraction must lie in [0, 1], got {fraction!r}")
@@ -59,6 +64,10 @@ def bias_grid(phi_axis, psi_axis, pmf, n: int, fraction: float, cap: float) -> n
         raise DataError("the PMF holds no finite value")
     shifted = np.where(finite, pmf - pmf[finite].min(), cap)
     shifted = np.minimum(shifted, cap)
+    if smooth > 0:
+        spacing = (np.diff(phi_axis).mean(), np.diff(psi_axis).mean())
+        shifted = gaussian_filter(shifted, sigma=[smooth / h for h in spacing], mode="wrap")
+        shifted -= shifted.min()
     axis = grid_axis(n)
     pp, ss = np.meshgrid(axis, axis, indexing="ij")
     return -fraction * periodic_interpolate(phi_axis, psi_axis, shifted, pp, ss)
