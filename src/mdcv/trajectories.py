@@ -10,9 +10,11 @@ differs from a stationary one only through its start, so giving every frame of a
 trajectory its start's weight w = μ(x_0)/ρ(x_0) makes every window (x_t, x_{t+τ})
 μ-stationary in weighted expectation: an exact, reweighted transfer-operator
 estimator (the short-trajectory idea of Nüske et al., J. Chem. Phys. 146, 094104,
-2017). Keep trajectories short: after a time t the weighted density near the barrier
-is carried by rare climbs out of the basins, and its estimate becomes heavy-tailed
-(measured on Müller-Brown: windows starting at t ≥ 0.05 underestimate λ1 by ~50 %).
+2017). Keep trajectories and lags short: after a time t the weighted density near the
+barrier is carried by rare climbs out of the basins, and the estimate becomes
+heavy-tailed. Measured on Müller-Brown with the exact φ1 and 1e6 trajectories from
+exp(-0.2 βV): windows starting at t ≥ 0.05 underestimate λ1 by ~50 %; at lag 0.01 one
+draw gave +37 ± 32 %, another -4 ± 4 %; at lag 0.002, -3 ± 1.4 % in two draws.
 """
 
 from __future__ import annotations
