@@ -49,25 +49,8 @@ rule toy_spectrum_table:
 
 
 # Issue 5: short unbiased trajectories for the transfer learner, and the CV quality table
-# (effective dynamics along each learned CV against the exact λ1).
-AUTOENCODER_KINDS = ("autoencoder", "regularized_autoencoder")
-
-
-def toy_learner_kinds(toy):
-    return [learner_settings_for(toy, name)["kind"] for name in mdcv_config.toy_learners(config, toy)]
-
-
-def toy_autoencoder_learners(toy):
-    """The toy learners of an autoencoder kind, in config order (the figure's panels)."""
-    return [name for name, kind in zip(mdcv_config.toy_learners(config, toy), toy_learner_kinds(toy))
-            if kind in AUTOENCODER_KINDS]
-
-
-def toy_autoencoder_title(toy, learner):
-    s = learner_settings_for(toy, learner)
-    if s["kind"] == "autoencoder":
-        return f"{learner}: autoencoder"
-    return f"{learner}: γ1 = {s['gamma1']:g}, γ2 = {s['gamma2']:g}"
+# (effective dynamics along each learned CV against the exact λ1). Helpers: mdcv.toycv.
+from mdcv import toycv  # noqa: E402
 
 
 # Many short trajectories of the unbiased dynamics, started from the biased samples and
@@ -105,7 +88,7 @@ rule toy_cv_quality:
     params:
         system=lambda wc: wc.toy,
         learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
-        kinds=lambda wc: toy_learner_kinds(wc.toy),
+        kinds=lambda wc: toycv.learner_kinds(config, wc.toy),
         n_cells=200,
     log:
         "results/logs/{toy}/cv_quality.log",

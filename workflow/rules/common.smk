@@ -110,11 +110,6 @@ def all_targets():
             f"results/figures/toy_{toy}_eigenfunctions.png",
             f"results/figures/toy_{toy}_training.png",
         ]
-        if toy_autoencoder_learners(toy):  # analysis.smk (issue 5)
-            targets.append(f"results/figures/toy_{toy}_autoencoders.png")
-            targets += [f"results/figures/toy_{toy}_autoencoder_{name}.png"
-                        for name in toy_autoencoder_learners(toy)]
-    if TOY_SYSTEMS:
-        targets.append("results/tables/toy_cv_quality.csv")
+    targets += toycv.figure_targets(config, TOY_SYSTEMS)  # autoencoder figures, CV quality
     targets += md_targets()
     return targets

@@ -73,7 +73,7 @@ rule toy_autoencoder_panel:
         pdf="results/figures/toy_{toy}_autoencoder_{learner}.pdf",
     params:
         system=lambda wc: wc.toy,
-        titles=lambda wc: [toy_autoencoder_title(wc.toy, wc.learner)],
+        titles=lambda wc: [toycv.autoencoder_title(config, wc.toy, wc.learner)],
     log:
         "results/logs/{toy}/figure_autoencoder_{learner}.log",
     threads: 1
@@ -91,7 +91,7 @@ rule toy_autoencoder_figure:
         spectrum="results/{toy}/reference/spectrum.npz",
         dataset="results/{toy}/dataset/biased.npz",
         models=lambda wc: [f"results/{wc.toy}/models/{name}/model.pt"
-                           for name in toy_autoencoder_learners(wc.toy)],
+                           for name in toycv.autoencoder_learners(config, wc.toy)],
     output:
         png=report(
             "results/figures/toy_{toy}_autoencoders.png",
@@ -102,8 +102,8 @@ rule toy_autoencoder_figure:
         pdf="results/figures/toy_{toy}_autoencoders.pdf",
     params:
         system=lambda wc: wc.toy,
-        titles=lambda wc: [toy_autoencoder_title(wc.toy, name)
-                           for name in toy_autoencoder_learners(wc.toy)],
+        titles=lambda wc: [toycv.autoencoder_title(config, wc.toy, name)
+                           for name in toycv.autoencoder_learners(config, wc.toy)],
     log:
         "results/logs/{toy}/figure_autoencoders.log",
     threads: 1
