@@ -19,6 +19,7 @@ include: "workflow/rules/toy.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/alanine.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
 

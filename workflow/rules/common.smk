@@ -112,4 +112,5 @@ def all_targets():
         ]
     targets += toycv.figure_targets(config, TOY_SYSTEMS)  # autoencoder figures, CV quality
     targets += md_targets()
+    targets += alanine_targets()
     return targets
