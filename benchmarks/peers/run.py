@@ -206,10 +206,15 @@ def worker_mdcv(args, data, ref) -> dict:
     from mdcv.train import TrainingResult, _lr_factor, seed_everything
 
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    settings = mc.learner_settings(cfg, "mueller_brown", "generator")
+    case = str(data["case"])
+    settings = mc.learner_settings(cfg, case if case == "mueller_brown" else "-", "generator")
     settings.update(steps=args.steps, batch_size=args.batch)
-    ds = Dataset(x=data["x"], w=data["w"], t=data["t"], traj=data["traj"],
-                 extra={"beta": np.float64(1.0)})
+    if case == "mueller_brown":
+        extra = {"beta": np.float64(1.0)}
+    else:  # MD: one D for all atoms (DESIGN 'uniform', 1 nm²/ns), eigenvalues in ns⁻¹
+        settings.update(diffusion="uniform", diffusion_constant=float(data["diffusion"][0]))
+        extra = {}
+    ds = Dataset(x=data["x"], w=data["w"], t=data["t"], traj=data["traj"], extra=extra)
     seed_everything(args.seed)
     base = rss_mb()
     learner = learner_class(settings["kind"])(ds, settings, torch.device("cpu"))
@@ -284,15 +289,22 @@ def worker_mlcolvar_generator(args, data, ref) -> dict:
     from mlcolvar.data import DictDataset, DictModule
 
     torch.manual_seed(args.seed)
-    kbt, gamma, mass = 1.0, args.mlcolvar_gamma, 1.0
-    friction = torch.tensor([kbt / (gamma * mass)])   # the tutorial's kBT/(γ m)
+    dim = data["x"].shape[1]
+    d_ours = float(data["diffusion"][0])
+    if str(data["case"]) == "mueller_brown":
+        kbt, gamma, mass = 1.0, args.mlcolvar_gamma, 1.0
+        friction = torch.tensor([kbt / (gamma * mass)])   # the tutorial's kBT/(γ m)
+        n_dim = 2
+    else:  # MD coordinates: one "atom" entry per 3 coordinates, D in nm²/ns (ns⁻¹ out)
+        friction = torch.full((dim // 3,), d_ours)
+        n_dim = 3
     # mlcolvar's generator is kBT/(γm)·Δ - ...: its eigenvalues are -λ·(kBT/(γm))/D_ours.
-    to_ours = -1.0 / (float(friction) / 1.0)            # D_ours = 1/β = 1
+    to_ours = -d_ours / float(friction[0])
     options = {"nn": {"activation": "tanh"},
                "optimizer": {"lr": 5e-4, "weight_decay": 1e-5}}
     base = rss_mb()
-    model = Generator(r=3, layers=[2, 20, 20, 1], eta=0.05, alpha=0.1, friction=friction,
-                      n_dim=2, options=options)
+    model = Generator(r=3, layers=[dim, 20, 20, 1], eta=0.05, alpha=0.1, friction=friction,
+                      n_dim=n_dim, options=options)
     x = torch.as_tensor(data["x"], dtype=torch.float32)
     w = torch.as_tensor(data["w"], dtype=torch.float32)
     dataset = DictDataset({"data": x, "weights": w})
@@ -310,8 +322,8 @@ def worker_mlcolvar_generator(args, data, ref) -> dict:
             _, evals, _ = model.compute_eigenfunctions(ds_eval, tikhonov_reg=1e-4, recompute=True)
         own = np.sort(to_ours * evals.detach().double().numpy())   # ascending, λ0 first
         f, g = values_and_grads(model, x)
-        f64 = ritz_with_constant(f, g, data["w"], np.ones(2))
-        gal = galerkin_on(f, g, data["w"], np.ones(2))
+        f64 = ritz_with_constant(f, g, data["w"], data["diffusion"])
+        gal = galerkin_on(f, g, data["w"], data["diffusion"])
         model.train(was)
         return list(own[1:3]), list(f64[1:3]), gal
 
@@ -339,11 +351,13 @@ def worker_mlcolvar_generator(args, data, ref) -> dict:
     t0 = time.perf_counter()
     own, f64, gal = readouts()
     t_readout = time.perf_counter() - t0
-    settings = (f"mlcolvar docs tutorial adv_infinitesimal_generator (Müller-Brown, same scaling): "
-                f"r=3, layers=[2,20,20,1], tanh, eta=0.05, alpha=0.1, Adam lr=5e-4, "
-                f"weight_decay=1e-5, friction=kBT/(γm)={float(friction):g} (γ={gamma:g}); "
+    settings = (f"mlcolvar docs tutorial adv_infinitesimal_generator (on this Müller-Brown): "
+                f"r=3, layers=[{dim},20,20,1], tanh, eta=0.05, alpha=0.1, Adam lr=5e-4, "
+                f"weight_decay=1e-5, friction=kBT/(γm)={float(friction[0]):g}; "
                 f"steps={args.steps}, batch={args.batch} (tutorial: full batch, 15-20k epochs); "
                 f"eigenvalues × {-to_ours:g} and sign flipped to ours")
+    if str(data["case"]) == "mueller_brown":
+        settings += f" (tutorial: kBT=1, γ={args.mlcolvar_gamma:g}, m=1)"
     rows = [{"tool": "mlcolvar-generator", "lambda": own, "curve": curve_own,
              "note": "its own compute_eigenfunctions (tikhonov_reg=1e-4, float32 eigh)"},
             {"tool": "mlcolvar-generator-f64", "lambda": f64, "curve": curve_f64,
@@ -367,18 +381,20 @@ def worker_colvars_finder(args, data, ref) -> dict:
     torch.manual_seed(args.seed)
     base = rss_mb()
     k = 2
-    layers = [2, 20, 20, 20, 1]
+    layers = [data["x"].shape[1], 20, 20, 20, 1]
     lr, alpha, eig_w = 0.005, 20.0, [1.0, 0.8]
     n = len(data["x"])
     traj = types.SimpleNamespace(trajectory=data["x"].astype(np.float64), weights=data["w"],
                                  dt=1.0)
     logdir = tempfile.mkdtemp(prefix="cf-")
+    diag = torch.as_tensor(data["diffusion"], dtype=torch.float32)
     old_default = torch.get_default_dtype()
 
     def make_task(num_epochs):
         model = EigenFunctions(layers, k)
         return EigenFunctionTask(traj, torch.nn.Identity(), model, logdir, alpha=alpha,
-                                 eig_weights=eig_w, beta=1.0, lag_tau=0, learning_rate=lr,
+                                 eig_weights=eig_w, diag_coeff=diag, beta=1.0, lag_tau=0,
+                                 learning_rate=lr,
                                  k=k, batch_size=args.batch, num_epochs=num_epochs,
                                  test_ratio=0.2, verbose=False)
 
@@ -402,9 +418,10 @@ def worker_colvars_finder(args, data, ref) -> dict:
         f, g = values_and_grads(task.model, x)
         wn = data["w"] / data["w"].sum()
         var = (wn[:, None] * f**2).sum(0) - ((wn[:, None] * f).sum(0)) ** 2
-        rq = np.sort((wn[:, None] * (g**2).sum(-1)).sum(0) / var)   # its estimate: E(f)/Var(f)
-        ritz = ritz_with_constant(f, g, data["w"], np.ones(2))
-        return list(rq[:2]), list(ritz[1:3]), galerkin_on(f, g, data["w"], np.ones(2))
+        energy = (wn[:, None] * (g**2 * data["diffusion"]).sum(-1)).sum(0)
+        rq = np.sort(energy / var)   # its own estimate: E(f)/Var(f)
+        ritz = ritz_with_constant(f, g, data["w"], data["diffusion"])
+        return list(rq[:2]), list(ritz[1:3]), galerkin_on(f, g, data["w"], data["diffusion"])
 
     for step in range(args.steps):
         clock.start()
@@ -616,7 +633,7 @@ def run_worker(args) -> None:
     torch.set_num_threads(args.threads)
     work = Path(args.work)
     data = load_data(work)
-    ref = [float(data["ref_lambda"][0]), float(data["ref_lambda"][1])]
+    ref = [float(v) for v in data["ref_lambda"][:2]]
     out_path = work / f"{args.worker}.json"
     before = load1()
     try:
@@ -662,10 +679,12 @@ def make_data(args, work: Path) -> dict:
     lag_frames = 10
     frame_dt = 100 * 1e-4
     np.savez(work / "data.npz", x=ds.x, w=ds.w, t=ds.t, traj=ds.traj, u_x=u.x, u_traj=u.traj,
-             u_t=u.t, u_lag_frames=lag_frames, u_lag=lag_frames * frame_dt, ref_lambda=ref)
+             u_t=u.t, u_lag_frames=lag_frames, u_lag=lag_frames * frame_dt, ref_lambda=ref,
+             case="mueller_brown", diffusion=np.ones(2), unit="1/time")
     info = {"n": int(ds.n), "ess": stats["effective_sample_size"], "ref": [float(v) for v in ref],
             "floor": floor, "n_unbiased_frames": int(len(u.x)), "n_unbiased_trajs": walkers,
-            "lag": lag_frames * frame_dt, "data_s": time.perf_counter() - t0}
+            "lag": lag_frames * frame_dt, "data_s": time.perf_counter() - t0,
+            "case": "mueller_brown", "unit": "1/time (potential's)"}
     (work / "data.json").write_text(json.dumps(info, indent=1))
     return info
 
@@ -693,7 +712,7 @@ def collect(args, work: Path, info: dict, tools: list[str]):
         for r in res["rows"]:
             lam = [v if v is not None else float("nan") for v in r["lambda"]]
             err = rel_err(lam, ref)
-            rows.append({"case": "mueller_brown", "tool": r["tool"],
+            rows.append({"case": info["case"], "tool": r["tool"],
                          "version": res.get("version", version(tool)),
                          "settings": res.get("settings", ""), "wall_s": res.get("wall_s"),
                          "samples_per_s": res.get("samples_per_s"), "rel_err_lambda1": err[0],
@@ -709,10 +728,12 @@ def collect(args, work: Path, info: dict, tools: list[str]):
                          "status": res.get("status"), "note": r.get("note", "")})
             for p in r["curve"]:
                 e = rel_err(p["lambda"], ref)
-                curves.append({"case": "mueller_brown", "tool": r["tool"], "step": p["step"],
+                curves.append({"case": info["case"], "tool": r["tool"], "step": p["step"],
                                "train_s": p["train_s"], "lambda1": p["lambda"][0],
                                "lambda2": p["lambda"][1], "rel_err_lambda1": e[0],
                                "rel_err_lambda2": e[1]})
+    if info["case"] != "mueller_brown":
+        return pd.DataFrame(rows, columns=COLUMNS + EXTRA), pd.DataFrame(curves)
     rows.append({"case": "mueller_brown", "tool": "reference-floor", "version": version("mdcv"),
                  "settings": "grid eigenfunctions (200x200 SqRA, spline) scored by E(f)/Var(f) on "
                              "the same weighted samples: the estimator's own scatter",
@@ -749,13 +770,18 @@ def plot(table, curves, info, args, path: Path) -> None:
     plt.close(fig)
 
 
-def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) -> str:
-    def fmt(v, spec):
-        try:
-            return "—" if v is None or not math.isfinite(float(v)) else format(float(v), spec)
-        except (TypeError, ValueError):
-            return str(v)
+def fmt(v, spec: str) -> str:
+    try:
+        return "—" if v is None or not math.isfinite(float(v)) else format(float(v), spec)
+    except (TypeError, ValueError):
+        return str(v)
 
+
+def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) -> str:
+    if table is None:
+        return "\n".join(["# mdcv and its peers on the same data", "",
+                          f"Command: `{env['command']}`", "", "## Alanine dipeptide (vacuum)", "",
+                          ala2_note, "", *[f"- {f}" for f in failures], ""])
     mdcv_t = table.loc[table["tool"] == "mdcv", "time_to_target_s"]
     mdcv_t = float(mdcv_t.iloc[0]) if len(mdcv_t) else float("nan")
     lines = [
@@ -813,15 +839,71 @@ def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) 
     return "\n".join(lines)
 
 
-def ala2_case(args) -> str:
-    path = ROOT / "results/ala2-vacuum/dataset/biased.npz"
-    if not path.is_file():
-        return (f"Not run: {path.relative_to(ROOT)} does not exist (the GROMACS chain of the study "
-                "makes it: `snakemake results/ala2-vacuum/dataset/biased.npz`). The case runs with "
-                "`--case all` once the file exists.")
-    return (f"{path.relative_to(ROOT)} exists, but the alanine comparison needs the MSM reference "
-            "eigenvalues as judge, which this harness does not yet read; only the Müller-Brown case "
-            "was measured.")
+def make_ala2_data(args, work: Path, path: Path) -> dict:
+    """The alanine case: the study's biased dataset (aligned Cartesian coordinates, nm, with
+    weights), at most ``--samples`` frames spread evenly, D = ``--ala2-diffusion`` nm²/ns
+    for every coordinate (DESIGN 'uniform'), so eigenvalues are in ns⁻¹. The judge is
+    ``--ala2-reference`` (CSV with columns index, eigenvalue in ns⁻¹: the MSM of the
+    unbiased runs); without it the eigenvalues are reported and the errors left empty."""
+    import numpy as np
+    import pandas as pd
+
+    from mdcv import data as mdata
+    t0 = time.perf_counter()
+    ds = mdata.load(path)
+    keep = np.unique(np.linspace(0, ds.n - 1, min(ds.n, args.samples)).round().astype(int))
+    w = ds.w[keep] / ds.w[keep].mean()
+    ref = [float("nan"), float("nan")]
+    if args.ala2_reference:
+        table = pd.read_csv(args.ala2_reference).set_index("index")["eigenvalue"]
+        ref = [float(table.loc[1]), float(table.loc[2])]
+    diffusion = np.full(ds.dim, args.ala2_diffusion)
+    np.savez(work / "data.npz", x=ds.x[keep], w=w, t=ds.t[keep], traj=ds.traj[keep],
+             ref_lambda=np.array(ref), case="ala2-vacuum", diffusion=diffusion, unit="1/ns")
+    info = {"n": int(len(keep)), "ess": float(w.sum() ** 2 / (w**2).sum()), "ref": ref,
+            "floor": [float("nan")] * 2, "case": "ala2-vacuum", "unit": "1/ns",
+            "source": str(path), "reference_source": args.ala2_reference or "none",
+            "data_s": time.perf_counter() - t0}
+    (work / "data.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
+def ala2_section(table, info, note: str) -> str:
+    if table is None:
+        return note
+    lines = [f"{info['n']} frames of {info['source']} (ESS {info['ess']:.0f}), D = uniform; "
+             f"eigenvalues in ns⁻¹; judge: {info['reference_source']} "
+             f"(λ1 = {info['ref'][0]:.4g}, λ2 = {info['ref'][1]:.4g}).", "",
+             "| tool | version | λ1 [1/ns] | λ2 [1/ns] | λ1 err | λ2 err | wall_s | samples/s | peak MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['tool']} | {r['version']} | {fmt(r['lambda1'], '.4g')} | "
+                     f"{fmt(r['lambda2'], '.4g')} | {fmt(100 * r['rel_err_lambda1'], '.1f')} % | "
+                     f"{fmt(100 * r['rel_err_lambda2'], '.1f')} % | {fmt(r['wall_s'], '.0f')} | "
+                     f"{fmt(r['samples_per_s'], '.3g')} | {fmt(r['peak_mem_mb'], '.0f')} |")
+    return "\n".join(lines)
+
+
+def run_tools(args, work: Path, tools: list[str], loads: list[float], failures: list[str]) -> None:
+    """Each tool in its own process, one after the other, on the data in ``work``."""
+    for tool in tools:
+        (work / f"{tool}.json").unlink(missing_ok=True)
+        cmd = [sys.executable, __file__, "--worker", tool, "--work", str(work)]
+        for key in ("samples", "steps", "transfer_steps", "batch", "eval_every", "threads", "seed",
+                    "mlcolvar_gamma"):
+            cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
+        t0 = time.perf_counter()
+        print(f"[peers] {work.name}: {tool} ... (load {load1():.2f})", flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        (work / f"{tool}.log").write_text(proc.stdout + proc.stderr)
+        loads.append(load1())
+        if proc.returncode != 0 or not (work / f"{tool}.json").is_file():
+            failures.append(f"{tool}: worker exited {proc.returncode}; see {work / (tool + '.log')}")
+        else:
+            res = json.loads((work / f"{tool}.json").read_text())
+            if res.get("status") != "ok":
+                failures.append(f"{tool}: {res['rows'][0]['note']}")
+        print(f"[peers] {work.name}: {tool} done in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def main() -> None:
@@ -842,6 +924,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mlcolvar-gamma", type=float, default=10.0,
                         help="γ of mlcolvar's friction kBT/(γm) (its tutorial: 10)")
+    parser.add_argument("--ala2-dataset", default="results/ala2-vacuum/dataset/biased.npz")
+    parser.add_argument("--ala2-reference", help="CSV (index, eigenvalue in 1/ns): the MSM judge")
+    parser.add_argument("--ala2-diffusion", type=float, default=1.0,
+                        help="D in nm²/ns for every coordinate (the study's 'uniform')")
     parser.add_argument("--out-dir", default=str(ROOT / "results/benchmarks"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -851,9 +937,8 @@ def main() -> None:
         return
 
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import pandas as pd
     out = Path(args.out_dir)
-    work = out / "peers_work"
-    work.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     t_start = time.perf_counter()
     load_start = load1()
@@ -862,41 +947,52 @@ def main() -> None:
     unknown = sorted(set(tools) - set(WORKERS))
     if unknown:
         raise SystemExit(f"unknown tools {unknown}; known: {sorted(WORKERS)}")
-    info = make_data(args, work)
-    print(f"[peers] data ready in {info['data_s']:.0f} s: reference {info['ref']}, "
-          f"floor {info['floor']}", flush=True)
-    failures = []
-    for tool in tools:
-        (work / f"{tool}.json").unlink(missing_ok=True)
-        cmd = [sys.executable, __file__, "--worker", tool, "--work", str(work)]
-        for key in ("samples", "steps", "transfer_steps", "batch", "eval_every", "threads", "seed",
-                    "mlcolvar_gamma"):
-            cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
-        t0 = time.perf_counter()
-        print(f"[peers] {tool} ... (load {load1():.2f})", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        (work / f"{tool}.log").write_text(proc.stdout + proc.stderr)
-        loads.append(load1())
-        if proc.returncode != 0 or not (work / f"{tool}.json").is_file():
-            failures.append(f"{tool}: worker exited {proc.returncode}; see {work / (tool + '.log')}")
-        else:
-            res = json.loads((work / f"{tool}.json").read_text())
-            if res.get("status") != "ok":
-                failures.append(f"{tool}: {res['rows'][0]['note']}")
-        print(f"[peers] {tool} done in {time.perf_counter() - t0:.0f} s", flush=True)
-    table, curves = collect(args, work, info, tools)
-    ala2_note = ala2_case(args) if args.case in ("ala2-vacuum", "all") else (
-        "Not requested (`--case all` runs it when results/ala2-vacuum/dataset/biased.npz exists).")
+    failures: list[str] = []
+    tables, curves_all = [], []
+    table_mb = info_mb = table_a = info_a = None
+    if args.case in ("mueller_brown", "all"):
+        work = out / "peers_work" / "mueller_brown"
+        work.mkdir(parents=True, exist_ok=True)
+        info_mb = make_data(args, work)
+        print(f"[peers] data ready in {info_mb['data_s']:.0f} s: reference {info_mb['ref']}, "
+              f"floor {info_mb['floor']}", flush=True)
+        run_tools(args, work, tools, loads, failures)
+        table_mb, curves = collect(args, work, info_mb, tools)
+        tables.append(table_mb)
+        curves_all.append(curves)
+    ala2_path = Path(args.ala2_dataset)
+    if args.case not in ("ala2-vacuum", "all"):
+        ala2_note = ("Not requested: `--case all` (or `--case ala2-vacuum`) runs it when "
+                     f"{args.ala2_dataset} exists.")
+    elif not ala2_path.is_file():
+        ala2_note = (f"Not run: {args.ala2_dataset} does not exist yet (the study's GROMACS chain "
+                     "makes it: `snakemake results/ala2-vacuum/dataset/biased.npz`). The generator "
+                     "tools run on it with `--case all` once it exists; pass `--ala2-reference "
+                     "MSM.csv` (index, eigenvalue in ns⁻¹) to get relative errors.")
+    else:
+        ala2_note = ""
+        work = out / "peers_work" / "ala2-vacuum"
+        work.mkdir(parents=True, exist_ok=True)
+        info_a = make_ala2_data(args, work, ala2_path)
+        ala2_tools = [t for t in tools if t in GENERATOR_TOOLS]
+        run_tools(args, work, ala2_tools, loads, failures)
+        table_a, curves = collect(args, work, info_a, ala2_tools)
+        tables.append(table_a)
+        curves_all.append(curves)
     env = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
            "machine": f"{platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or 'cpu'}",
            "load_start": load_start, "load_end": load1(), "load_max": max(loads),
            "started": started, "total_s": time.perf_counter() - t_start}
-    table.to_csv(out / "peers.csv", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.concat(tables, ignore_index=True).to_csv(out / "peers.csv", index=False)
+    curves = pd.concat(curves_all, ignore_index=True) if curves_all else pd.DataFrame()
     curves.to_csv(out / "peers_curves.csv", index=False)
-    if len(curves):
-        plot(table, curves, info, args, out / "peers.png")
-    (out / "peers.md").write_text(markdown(table, info, args, env, failures, ala2_note))
-    print((out / "peers.md").read_text())
+    if table_mb is not None and len(curves):
+        plot(table_mb, curves[curves["case"] == "mueller_brown"], info_mb, args, out / "peers.png")
+    text = markdown(table_mb, info_mb, args, env, failures,
+                    ala2_section(table_a, info_a, ala2_note))
+    (out / "peers.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
