@@ -140,6 +140,27 @@ def toy_systems(config: dict) -> list[str]:
     return [name for name, entry in systems.items() if entry.get("enabled", True)]
 
 
+def toy_step_settings(config: dict, system: str, step: str) -> dict:
+    """The part of a toy system's settings one step uses, so that changing another
+    step's settings does not make Snakemake rerun it (params are a rerun trigger).
+
+    ``step``: ``biased`` (sampling less ``unbiased``), ``unbiased`` (``sampling.unbiased``
+    and ``burn_in``) or ``reference``.
+    """
+    full = toy_settings(config, system)
+    out = {k: full[k] for k in ("name", "potential", "beta", "box")}
+    if step == "biased":
+        out["sampling"] = {k: v for k, v in full["sampling"].items() if k != "unbiased"}
+    elif step == "unbiased":
+        out["sampling"] = {"burn_in": full["sampling"]["burn_in"],
+                           "unbiased": full["sampling"]["unbiased"]}
+    elif step == "reference":
+        out["reference"] = full["reference"]
+    else:
+        raise ValueError(f"step must be biased, unbiased or reference, got {step!r}")
+    return out
+
+
 def toy_learners(config: dict, system: str) -> list[str]:
     """Names of the learners trained on toy system ``system``."""
     entry = config["toy"]["systems"][system]

@@ -40,6 +40,11 @@ def toy_settings(wildcards):
     return mdcv_config.toy_settings(config, wildcards.toy)
 
 
+def toy_step_settings(step):
+    """Input function: the settings of one toy step (biased, unbiased, reference)."""
+    return lambda wildcards: mdcv_config.toy_step_settings(config, wildcards.toy, step)
+
+
 def learner_settings(wildcards):
     """Merged settings of one learner on one system."""
     return mdcv_config.learner_settings(config, wildcards.system, wildcards.learner)

@@ -6,7 +6,7 @@ rule toy_dataset_biased:
         dataset="results/{toy}/dataset/biased.npz",
         stats="results/{toy}/dataset/biased_stats.json",
     params:
-        system=toy_settings,
+        system=toy_step_settings("biased"),
         base_dir=workflow.basedir,
         seed=seed_for("toy_dataset_biased"),
         kind="biased",
@@ -27,7 +27,7 @@ rule toy_dataset_unbiased:
         dataset="results/{toy}/dataset/unbiased.npz",
         stats="results/{toy}/dataset/unbiased_stats.json",
     params:
-        system=toy_settings,
+        system=toy_step_settings("unbiased"),
         base_dir=workflow.basedir,
         seed=seed_for("toy_dataset_unbiased"),
         kind="unbiased",
@@ -48,7 +48,7 @@ rule toy_reference:
         spectrum="results/{toy}/reference/spectrum.npz",
         convergence="results/{toy}/reference/convergence.csv",
     params:
-        system=toy_settings,
+        system=toy_step_settings("reference"),
         base_dir=workflow.basedir,
     log:
         "results/logs/{toy}/reference.log",
