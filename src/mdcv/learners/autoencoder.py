@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mdcv import spectral
+from mdcv import alignment, spectral
 from mdcv.data import Dataset, normalized_weights
 from mdcv.diffusion import coefficients
 from mdcv.learners.base import BaseLearner, Readout, eigen_table
@@ -57,7 +57,10 @@ class AutoencoderLearner(BaseLearner):
             log.info("training on %d evenly spaced samples of the dataset", dataset.n)
         super().__init__(dataset, settings, device)
         self.k = int(settings["k"])
-        self.model = AutoencoderModel(dataset.dim, self.k, settings["encoder_layers"],
+        if pre is None:  # settings `align`/`atoms` (molecules): a Kabsch layer first
+            pre = alignment.from_settings(dataset, settings)
+        dim = getattr(pre, "out_dim", dataset.dim)
+        self.model = AutoencoderModel(dim, self.k, settings["encoder_layers"],
                                       settings["decoder_layers"], settings["activation"],
                                       pre=pre).to(device)
         self.model.calibrate(self.x, self.w)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mdcv import spectral
+from mdcv import alignment, spectral
 from mdcv.diffusion import coefficients
 from mdcv.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.losses import deflate, generator_loss
@@ -49,8 +49,10 @@ class GeneratorLearner(BaseLearner):
         diffusion, self.unit = coefficients(dataset, settings)
         self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
         self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
+        if pre is None:  # settings `align`/`atoms`: a Kabsch layer, so ∇f is w.r.t. simulated x
+            pre = alignment.from_settings(dataset, settings)
         self.model = EigenfunctionModel(
-            dataset.dim, k, settings["layers"], settings["activation"],
+            getattr(pre, "out_dim", dataset.dim), k, settings["layers"], settings["activation"],
             settings["architecture"], settings["bounded_first"], pre=pre).to(device)
         self.model.calibrate(self.x, self.w)
         self.log_w = torch.log(self.w.clamp_min(1e-30))
