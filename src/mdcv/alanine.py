@@ -1,0 +1,324 @@
+"""Alanine dipeptide stage: config helpers, the MSM reference driver, the eigenvalue table.
+
+Every eigenvalue is a generator eigenvalue in ns⁻¹ and carries its diffusion
+convention: ``uniform`` (one D for all atoms, the BD reference's dynamics),
+``mass_weighted`` (D_i = k_BT/(γ m_i)), ``langevin`` (the physical underdamped
+dynamics: no overdamped convention; its MSM's implied rates) or ``study`` (the
+published values: NAMD, CHARMM-type force field, ABF bias, the study's code,
+D = 1 nm²/ns for all atoms, i.e. ``uniform``).
+
+Pure Python helpers (config) import no torch, so the Snakefile can use them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+TABLE_COLUMNS = ["system", "method", "index", "eigenvalue", "std", "timescale_ns", "unit",
+                 "convention", "readout", "detail"]
+REFERENCE_METHODS = {"bd": "msm-bd-uniform", "langevin": "msm-langevin"}
+
+
+# --- config helpers (no torch) -------------------------------------------------------------
+def systems(config: dict) -> list[str]:
+    """MD systems of the alanine stage: configured under ``alanine.learners`` and enabled."""
+    from mdcv.config import md_systems
+
+    enabled = set(md_systems(config))
+    return [s for s in config.get("alanine", {}).get("learners", {}) if s in enabled]
+
+
+def learners(config: dict, system: str) -> list[str]:
+    """Learners trained on ``system`` by the alanine stage."""
+    return list(config["alanine"]["learners"].get(system, []))
+
+
+def reference_systems(config: dict) -> list[str]:
+    """Systems with MSM references (vacuum: the biased trajectory holds complete frames)."""
+    enabled = set(systems(config))
+    return [s for s in config["alanine"]["reference"]["systems"] if s in enabled]
+
+
+def learner_method(config: dict, system: str, learner: str) -> str:
+    """Table method name of a learner: generator-<convention>, transfer, or the learner."""
+    from mdcv.config import learner_settings
+
+    s = learner_settings(config, system, learner)
+    if s["kind"] == "generator" and s.get("diffusion") in ("uniform", "mass_weighted"):
+        return f"generator-{s['diffusion']}"
+    if s["kind"] == "transfer":
+        return "transfer"
+    return learner
+
+
+def learner_convention(settings: dict) -> str:
+    if settings["kind"] == "transfer":
+        return "langevin"
+    return settings.get("diffusion", "none") if settings["kind"] != "autoencoder" else "none"
+
+
+def targets(config: dict) -> list[str]:
+    """Final outputs of the alanine stage."""
+    syss = systems(config)
+    if not syss:
+        return []
+    out = ["results/tables/alanine_eigenvalues.csv"]
+    for system in syss:
+        out.append(f"results/figures/alanine_{system}_data.png")
+        out.append(f"results/figures/alanine_{system}_convergence.png")
+        for learner in learners(config, system):
+            out.append(f"results/figures/alanine_{system}_{learner}.png")
+    for system in reference_systems(config):
+        for dyn in config["alanine"]["reference"]["dynamics"]:
+            out.append(f"results/figures/alanine_{system}_msm_{dyn}.png")
+    return out
+
+
+def all_learners(config: dict) -> list[str]:
+    """Every learner the alanine stage trains (on any system), transfer learners included."""
+    names = [n for system in systems(config) for n in learners(config, system)]
+    if reference_systems(config) and "langevin" in config["alanine"]["reference"]["dynamics"]:
+        names += list(config["alanine"]["transfer"])
+    return list(dict.fromkeys(names))
+
+
+def system_learners(config: dict, system: str) -> list[str]:
+    """Learners of ``system``: its list, plus the transfer learners where the Langevin runs exist."""
+    names = learners(config, system)
+    ref = config["alanine"]["reference"]
+    if system in reference_systems(config) and "langevin" in ref["dynamics"]:
+        names += list(config["alanine"]["transfer"])
+    return names
+
+
+def eigen_learners(config: dict, system: str) -> list[str]:
+    """Learners of ``system`` with eigenvalue estimates (generator and transfer kinds)."""
+    from mdcv.config import learner_settings
+
+    return [n for n in system_learners(config, system)
+            if learner_settings(config, system, n)["kind"] in ("generator", "transfer")]
+
+
+def eigen_labels(config: dict, system: str) -> list[str]:
+    """Legend labels: learner name and convention."""
+    from mdcv.config import learner_settings
+
+    return [f"{n} ({learner_convention(learner_settings(config, system, n))})"
+            for n in eigen_learners(config, system)]
+
+
+def learner_title(config: dict, system: str, learner: str) -> str:
+    from mdcv.config import learner_settings
+
+    s = learner_settings(config, system, learner)
+    atoms = s.get("atoms", "all") if s.get("align") else "aligned input"
+    return (f"{system}: {learner} ({s['kind']}, K = {s['k']}, atoms {atoms}, "
+            f"convention {learner_convention(s)})")
+
+
+def reference_runtime(reference: dict, dynamics: str) -> int:
+    """Runtime resource (minutes) of the reference runs: twice the expected time, + 10."""
+    block = reference[dynamics]
+    ns = block["runs"] * block["length_ns"]
+    return int(10 + 2.0 * ns / block["expected_ns_per_day"] * 1440 + block["runs"] * 0.1)
+
+
+def table_plan(config: dict) -> dict:
+    """What the table rule reads: learners (system, name, method, convention, kind,
+    directory), references (system, dynamics, file) and the biased datasets."""
+    from mdcv.config import learner_settings
+
+    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}}
+    for system in systems(config):
+        plan["datasets"][system] = f"results/{system}/dataset/biased.npz"
+        for name in system_learners(config, system):
+            s = learner_settings(config, system, name)
+            plan["learners"].append({
+                "system": system, "learner": name, "kind": s["kind"],
+                "method": learner_method(config, system, name),
+                "convention": learner_convention(s),
+                "diffusion_constant": s.get("diffusion_constant", 1.0),
+                "dir": f"results/{system}/models/{name}"})
+    for system in reference_systems(config):
+        for dyn in config["alanine"]["reference"]["dynamics"]:
+            plan["references"].append({"system": system, "dynamics": dyn,
+                                       "file": f"results/{system}/reference/{dyn}/eigenvalues.csv"})
+        if "bd" in config["alanine"]["reference"]["dynamics"]:
+            plan["eigenvectors"][system] = f"results/{system}/reference/bd/eigenvector.npz"
+    return plan
+
+
+def table_inputs(config: dict) -> dict:
+    """Input files of the table rule (named lists)."""
+    plan = table_plan(config)
+    return {
+        "readouts": [f"{e['dir']}/readouts.csv" for e in plan["learners"]],
+        "models": [f"{e['dir']}/model.ts" for e in plan["learners"]],
+        "cvs": [f"{e['dir']}/cv.npz" for e in plan["learners"]],
+        "references": [e["file"] for e in plan["references"]],
+        "eigenvectors": list(plan["eigenvectors"].values()),
+        "datasets": list(plan["datasets"].values()),
+    }
+
+
+# --- MSM reference ---------------------------------------------------------------------------
+def msm_reference(runs, biased, settings: dict, seed: int) -> dict:
+    """The MSM reference of one system and dynamics from its runs dataset.
+
+    ``runs``/``biased``: :class:`mdcv.data.Dataset` with ``phi``, ``psi``; ``settings``:
+    the ``alanine.reference`` config. Returns tables ``eigenvalues`` (index, eigenvalue,
+    std, timescale_ns at ``lag_ps``), ``scan`` (over lags and run counts), ``ck``
+    (Chapman–Kolmogorov) and arrays ``eigenvector`` (slowest right eigenvector on the
+    biased frames) and ``centres``.
+    """
+    from mdcv import msm
+
+    rng = np.random.default_rng(seed)
+    dt_ps = float(np.median(np.diff(runs.t[: min(len(runs.t), 50)])))
+    n_states = int(settings["states"])
+    km, (d_runs, d_biased) = msm.discretize((runs["phi"], runs["psi"]),
+                                            [(runs["phi"], runs["psi"]),
+                                             (biased["phi"], biased["psi"])], n_states, seed)
+    dtrajs = msm.split(d_runs, runs.traj)
+    pi = msm.state_weights(d_biased, biased.w, n_states) if settings["stationary"] == "biased" else None
+    k = int(settings["k"])
+    lags = [max(1, round(lag / dt_ps)) for lag in settings["lags_ps"]]
+    lag = max(1, round(settings["lag_ps"] / dt_ps))
+    main = msm.estimate(dtrajs, lag, dt_ps, n_states, pi, k)
+    boot = msm.bootstrap(dtrajs, lag, dt_ps, n_states, pi, k, int(settings["n_bootstrap"]), rng)
+    std = np.nanstd(boot, axis=0)
+    lam = main["eigenvalues"]
+    eig = pd.DataFrame({"index": np.arange(1, k + 1), "eigenvalue": lam, "std": std,
+                        "timescale_ns": 1.0 / lam, "lag_ps": lag * dt_ps, "runs": len(dtrajs),
+                        "run_ns": float(np.bincount(runs.traj).mean() * dt_ps / 1000.0),
+                        "states": len(main["states"]), "stationary": settings["stationary"]})
+    scan = msm.implied_timescales(dtrajs, sorted(set(lags) | {lag}), dt_ps, n_states, pi, k,
+                                  int(settings["n_bootstrap"]), rng,
+                                  run_counts=[max(2, len(dtrajs) // 4), max(2, len(dtrajs) // 2)])
+    try:
+        ck = msm.ck_test(main["model"], dtrajs, lag, 2, int(settings["ck_steps"]))
+    except (ValueError, RuntimeError, IndexError) as err:  # disconnected at longer lags
+        log.warning("Chapman–Kolmogorov test failed: %s", err)
+        ck = pd.DataFrame(columns=["step", "lag_frames", "set_from", "set_to", "predicted", "estimated"])
+    vec = msm.slowest_eigenvector(main, km, biased["phi"], biased["psi"])
+    log.info("MSM (%d runs, lag %.3g ps, %d states, π %s): λ = %s ± %s 1/ns", len(dtrajs),
+             lag * dt_ps, len(main["states"]), settings["stationary"], np.round(lam, 4),
+             np.round(std, 4))
+    return {"eigenvalues": eig, "scan": scan, "ck": ck, "eigenvector": vec}
+
+
+# --- the table -------------------------------------------------------------------------------
+def _rows(system, method, values, stds, convention, readout, detail="") -> pd.DataFrame:
+    values = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore"):
+        ts = np.where(values > 0, 1.0 / values, np.inf)
+    return pd.DataFrame({"system": system, "method": method, "index": np.arange(1, len(values) + 1),
+                         "eigenvalue": values, "std": np.asarray(stds, dtype=float),
+                         "timescale_ns": ts, "unit": "1/ns", "convention": convention,
+                         "readout": readout, "detail": detail})
+
+
+def published_rows(published: dict) -> pd.DataFrame:
+    """The study's values (vacuum, CHARMM-type force field in NAMD, ABF bias)."""
+    return _rows("ala2-vacuum", "study-published", published["eigenvalues"], published["std"],
+                 "study", "rayleigh", published["detail"])
+
+
+def learner_rows(system: str, method: str, convention: str, model_dir) -> pd.DataFrame:
+    """Rows of one trained learner: every read-out in readouts.csv (rayleigh, ritz, galerkin)."""
+    path = Path(model_dir) / "readouts.csv"
+    table = pd.read_csv(path)
+    if table.empty:
+        return pd.DataFrame(columns=TABLE_COLUMNS)
+    out = []
+    for readout, part in table.groupby("readout", sort=False):
+        detail = "std: bootstrap over samples (the estimator's floor)" if readout != "rayleigh" \
+            else "mean ± std over the last average_last steps"
+        out.append(_rows(system, method, part["eigenvalue"], part["std"], convention, readout, detail))
+    return pd.concat(out, ignore_index=True)
+
+
+def reference_rows(system: str, dynamics: str, path) -> pd.DataFrame:
+    eig = pd.read_csv(path)
+    first = eig.iloc[0]
+    detail = (f"{int(first['runs'])} runs × {first['run_ns']:.3g} ns, lag {first['lag_ps']:g} ps, "
+              f"{int(first['states'])} states, π {first['stationary']}; std: bootstrap over runs")
+    convention = "uniform" if dynamics == "bd" else "langevin"
+    return _rows(system, REFERENCE_METHODS[dynamics], eig["eigenvalue"], eig["std"], convention,
+                 "msm", detail)
+
+
+def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_constant: float,
+                   n_cells: int) -> pd.DataFrame:
+    """λ̃_1 of the effective dynamics along a learned CV (its best output), ``uniform``."""
+    import torch
+
+    from mdcv.effective import best_cv_output, effective_spectrum
+
+    model = torch.jit.load(str(Path(model_dir) / "model.ts"))
+    d = np.full(dataset.dim, float(diffusion_constant))
+    idx, z, g = best_cv_output(model, dataset.x, dataset.w, d, n_cells)
+    eff = effective_spectrum(z, g, dataset.w, d, n_cells, n_eigen=1)
+    return _rows(system, f"effective-{learner}", eff.eigenvalues, eff.std, "uniform", "effective",
+                 f"CV output {idx + 1}; std: bootstrap over samples")
+
+
+def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd.DataFrame:
+    """|Spearman| of each learner's first function vs φ and vs the MSM's slowest eigenvector.
+
+    φ (radians, -π..π) orders the two populated basins (C7eq/β at φ < 0, C7ax/αL at
+    φ > 0) on the biased frames; the MSM vector is the reference eigenfunction.
+    """
+    from scipy.stats import spearmanr
+
+    rows = []
+    phi = np.asarray(biased["phi"])
+    for learner, model_dir in model_dirs.items():
+        cv = np.load(Path(model_dir) / "cv.npz")
+        f = cv["sorted_cv"][:, 0] if "sorted_cv" in cv.files else cv["cv"][:, 0]
+        if len(f) != len(phi):
+            continue
+        row = {"system": system, "learner": learner,
+               "spearman_phi": abs(spearmanr(f, phi).statistic)}
+        if eigenvector is not None:
+            row["spearman_msm"] = abs(spearmanr(f, eigenvector).statistic)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """results/tables/alanine_eigenvalues.csv and alanine_spearman.csv from a :func:`table_plan`.
+
+    Generator and transfer learners: every read-out (rayleigh, ritz, galerkin); every
+    CV learner (generator, autoencoders): ``effective-<learner>``, λ̃_1 along its best
+    output under the ``uniform`` convention (an upper bound of the uniform λ_1); the
+    MSM references; the study's published values.
+    """
+    from mdcv import data
+
+    parts = [published_rows(published)]
+    datasets = {s: data.load(f) for s, f in plan["datasets"].items()}
+    spearman = []
+    for system in datasets:
+        vec_file = plan["eigenvectors"].get(system)
+        vec = np.load(vec_file)["eigenvector"] if vec_file else None
+        dirs = {e["learner"]: e["dir"] for e in plan["learners"]
+                if e["system"] == system and e["kind"] == "generator"}
+        spearman.append(spearman_rows(system, dirs, datasets[system], vec))
+    for ref in plan["references"]:
+        parts.append(reference_rows(ref["system"], ref["dynamics"], ref["file"]))
+    for e in plan["learners"]:
+        if e["kind"] in ("generator", "transfer"):
+            parts.append(learner_rows(e["system"], e["method"], e["convention"], e["dir"]))
+        if e["kind"] != "transfer":
+            parts.append(effective_rows(e["system"], e["learner"], e["dir"], datasets[e["system"]],
+                                        e["diffusion_constant"], cells))
+    table = pd.concat([p for p in parts if not p.empty], ignore_index=True)[TABLE_COLUMNS]
+    spear = pd.concat(spearman, ignore_index=True) if spearman else pd.DataFrame()
+    return table, spear

@@ -1,0 +1,120 @@
+"""Figures of the alanine stage: data, learned functions over (φ, ψ), training
+convergence, MSM implied timescales. One figure per file, PNG and PDF; angles in
+degrees on the axes, eigenvalues in ns⁻¹ with their convention in the legend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mdcv.mdplots import _angle_axes, _save, _subsample
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def data_figure(dataset, system: str, paths: Sequence[str]) -> None:
+    """Training data in (φ, ψ) coloured by log10 of the weight (the study's panels a, b)."""
+    plt = _plt()
+    idx = _subsample(dataset.n)
+    phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
+    fig, ax = plt.subplots(figsize=(5, 4.2))
+    sc = ax.scatter(phi, psi, c=np.log10(dataset.w[idx]), s=2, cmap="viridis", rasterized=True)
+    fig.colorbar(sc, ax=ax, label="log10 weight")
+    _angle_axes(ax)
+    ax.set_title(f"{system}: biased training data ({dataset.n} frames)")
+    _save(fig, paths)
+
+
+def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
+    """Each learned function over (φ, ψ): the eigenfunction estimates (generator,
+    transfer: sorted by eigenvalue, φ1, φ2, …) or the encoder outputs (autoencoders).
+
+    Learners trained on another dataset (transfer) are shown on their own frames.
+    """
+    plt = _plt()
+    cv = np.load(cv_file)
+    values = cv["eigenfunctions"] if "eigenfunctions" in cv.files else cv["cv"]
+    label = "φ" if "eigenfunctions" in cv.files else "ξ"
+    if len(values) != dataset.n:
+        raise ValueError(f"{cv_file}: {len(values)} values for {dataset.n} frames; "
+                         "use the learner's own dataset")
+    k = values.shape[1]
+    idx = _subsample(dataset.n)
+    phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
+    fig, axes = plt.subplots(1, k, figsize=(4.4 * k, 4.0), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        sc = ax.scatter(phi, psi, c=values[idx, i], s=2, cmap="coolwarm", rasterized=True)
+        fig.colorbar(sc, ax=ax, shrink=0.8)
+        _angle_axes(ax)
+        ax.set_title(f"{label}{i + 1}")
+    fig.suptitle(title, fontsize=9)
+    _save(fig, paths)
+
+
+def convergence_figure(histories: Sequence[str], labels: Sequence[str], published: dict,
+                       system: str, paths: Sequence[str]) -> None:
+    """Eigenvalue estimates (ns⁻¹, log scale) over training steps, published values dashed."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for path, label in zip(histories, labels, strict=True):
+        hist = pd.read_csv(path)
+        cols = sorted(c for c in hist.columns if c.startswith("estimate_"))
+        for j, col in enumerate(cols):
+            ax.plot(hist["step"], np.abs(hist[col]), lw=1,
+                    label=f"{label} λ{j + 1}" if j < 3 else None)
+    if system == "ala2-vacuum":
+        for lam in published["eigenvalues"]:
+            ax.axhline(lam, color="k", ls="--", lw=0.8)
+        ax.plot([], [], "k--", lw=0.8, label="study (published, uniform D)")
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("eigenvalue estimate (1/ns)")
+    ax.set_title(f"{system}: eigenvalue estimates during training")
+    ax.legend(fontsize=7)
+    _save(fig, paths)
+
+
+def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str]) -> None:
+    """Implied timescales 1/λ_i (ns) vs lag and vs number of runs, and the CK test."""
+    plt = _plt()
+    scan = pd.read_csv(scan_file)
+    ck = pd.read_csv(ck_file)
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for (scan_kind, x_col, xlabel), ax in zip(
+            [("lag", "lag_ps", "lag (ps)"), ("runs", "runs", "runs")], axes[:2], strict=True):
+        part = scan[scan["scan"] == scan_kind]
+        if scan_kind == "runs":  # the full run count at the reported lag closes the scan
+            full = scan[(scan["scan"] == "lag") & (scan["lag_ps"] == part["lag_ps"].max())]
+            part = pd.concat([part, full])
+        for i, grp in part.groupby("index"):
+            grp = grp.sort_values(x_col)
+            err = grp["std"] / grp["eigenvalue"] ** 2  # std of 1/λ by propagation
+            ax.errorbar(grp[x_col], grp["timescale_ns"], yerr=err, marker="o", capsize=3,
+                        label=f"1/λ{i}")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("implied timescale (ns)")
+        ax.legend(fontsize=8)
+    axes[0].set_title("vs lag (all runs)")
+    axes[1].set_title("vs number of runs (reported lag)")
+    ax = axes[2]
+    stay = ck[ck["set_from"] == ck["set_to"]]
+    for a, grp in stay.groupby("set_from"):
+        ax.plot(grp["step"], grp["estimated"], "o-", label=f"set {a}: estimated")
+        ax.plot(grp["step"], grp["predicted"], "k--", lw=1)
+    ax.set_xlabel("multiple of the lag")
+    ax.set_ylabel("P(stay in set)")
+    ax.set_title("Chapman–Kolmogorov (dashed: predicted)")
+    ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, paths)

@@ -1,0 +1,162 @@
+"""Many short unbiased GROMACS runs from frames of the biased ensemble (MSM references).
+
+``bd``: Brownian dynamics, ``integrator = bd`` with ``bd-fric = k_B T / D`` (amu/ps),
+the overdamped dynamics with one diffusion constant D for every atom: exactly the
+dynamics whose generator the ``uniform`` learner estimates. ``langevin``: the
+physical (``sd``) dynamics of the production runs. Each run starts from one frame of
+the biased run (:func:`mdcv.msm.spread_starts`), with fresh velocities where the
+integrator has them, and saves the solute; the runs are featurized together into
+one trajectory dataset (``traj`` = run id).
+
+Vacuum only: the biased trajectory holds the solute alone, so water systems have no
+complete start frames (and no cheap BD reference).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from mdcv import data, features, mdp, msm, simulate
+from mdcv.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+DYNAMICS = ("bd", "langevin")
+PS_PER_NS = 1000.0
+
+
+def bd_friction(temperature: float, diffusion_nm2_per_ns: float) -> float:
+    """GROMACS ``bd-fric`` (amu/ps) = k_B T / D: 2494 amu/ps for D = 1 nm²/ns at 300 K."""
+    return mdp.kT(temperature) / (diffusion_nm2_per_ns / PS_PER_NS)
+
+
+def run_settings(md_settings: Mapping, dynamics: str, reference: Mapping) -> dict:
+    """The md settings of one reference run: integrator, time step, constraints, output.
+
+    ``reference``: the ``alanine.reference`` config (``bd``/``langevin`` blocks with
+    ``dt`` ps, ``constraints``, ``save_every_ps``; ``bd`` also ``diffusion_constant``).
+    """
+    if dynamics not in DYNAMICS:
+        raise ConfigError(f"reference dynamics must be one of {list(DYNAMICS)}, got {dynamics!r}")
+    block = reference[dynamics]
+    out = dict(md_settings)
+    out.update(dt=block["dt"], constraints=block["constraints"], save_every_ps=block["save_every_ps"],
+               energy_every_ps=block["save_every_ps"], name=f"{md_settings['name']}-{dynamics}")
+    if dynamics == "bd":
+        out.update(integrator="bd",
+                   bd_fric=bd_friction(md_settings["temperature"], block["diffusion_constant"]))
+    else:
+        out.update(integrator="sd", bd_fric=0.0)
+    return out
+
+
+def start_frames(dataset: data.Dataset, n_runs: int, bins: int, seed: int) -> np.ndarray:
+    """Dataset indices of the start frames, spread over the (φ, ψ) cells."""
+    if dataset.get("phi") is None:
+        raise DataError("start frames need 'phi' and 'psi' in the biased dataset")
+    rng = np.random.default_rng(seed)
+    return msm.spread_starts(dataset["phi"], dataset["psi"], n_runs, bins, rng)
+
+
+def write_start_structures(xtc, solute_pdb, template_gro, times_ps, outdir) -> list[Path]:
+    """One .gro per start time (ps), cut from the biased trajectory ``xtc``.
+
+    Names, residues and box come from ``template_gro`` (the system's topology .gro, so
+    grompp sees the topology's atom names); positions (nm) from the frame.
+    """
+    import mdtraj as md
+
+    traj = md.load(str(xtc), top=str(solute_pdb))
+    idx = np.searchsorted(traj.time, np.asarray(times_ps) - 1e-3)
+    if np.any(idx >= traj.n_frames) or np.any(np.abs(traj.time[idx] - times_ps) > 1e-2):
+        raise DataError(f"{xtc}: some start times are not frames of the trajectory")
+    lines = Path(template_gro).read_text().splitlines()
+    n_atoms = int(lines[1])
+    if n_atoms != traj.n_atoms:
+        raise DataError(f"{template_gro} has {n_atoms} atoms, {xtc} {traj.n_atoms}: vacuum systems only")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for run, frame in enumerate(idx):  # one file per run (tens to hundreds), not per frame
+        xyz = traj.xyz[int(frame)]
+        atoms = [line[:20] + "".join(f"{v:8.3f}" for v in xyz[i])
+                 for i, line in enumerate(lines[2:2 + n_atoms])]
+        path = outdir / f"start{run}.gro"
+        path.write_text("\n".join([f"start {run} t={traj.time[frame]:g} ps", lines[1], *atoms,
+                                   lines[2 + n_atoms]]) + "\n")
+        paths.append(path)
+    return paths
+
+
+def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_dir, top, index,
+                  workdir, logfile) -> list[Path]:
+    """Run one unbiased simulation from each start structure; returns their xtc files.
+
+    Each run has its own work directory (restartable, finished runs are not redone)
+    and seed (``run`` number).
+    """
+    workdir = Path(workdir)
+    xtcs = []
+    for run, gro in enumerate(starts):
+        rundir = workdir / f"run{run}"
+        rundir.mkdir(parents=True, exist_ok=True)
+        xtc = rundir / "traj.xtc"
+        if not xtc.exists():
+            outputs = {"xtc": str(xtc), "gro": str(rundir / "confout.gro")}
+            simulate.dynamics(settings, "unbiased", length_ps, template_dir, gro, top, index,
+                              rundir / "topol.tpr", rundir / "md", logfile, outputs, run=run)
+        xtcs.append(xtc)
+    return xtcs
+
+
+def runs_dataset(xtcs, solute_pdb, reference, atoms: str, temperature: float, start_phi,
+                 start_psi, biased: data.Dataset, bins: int) -> data.Dataset:
+    """Featurized runs; each run weighted so that the start ensemble approximates μ.
+
+    The starts are spread evenly over (φ, ψ) cells, not drawn from μ; a run started in
+    cell c gets the weight π_μ(c) / (fraction of starts in c), π_μ(c) the reweighted
+    biased population of c (the cell resolution of ``bins`` per angle).
+    """
+    feats = features.featurize(list(map(str, xtcs)), str(solute_pdb), reference, atoms)
+    edges = np.linspace(-np.pi, np.pi, bins + 1)
+
+    def cells(phi, psi):
+        return (np.clip(np.digitize(phi, edges) - 1, 0, bins - 1) * bins
+                + np.clip(np.digitize(psi, edges) - 1, 0, bins - 1))
+
+    pop = np.bincount(cells(biased["phi"], biased["psi"]), weights=biased.w, minlength=bins * bins)
+    start_cells = cells(np.asarray(start_phi), np.asarray(start_psi))
+    frac = np.bincount(start_cells, minlength=bins * bins) / len(start_cells)
+    run_w = pop[start_cells] / pop.sum() / frac[start_cells]
+    ds = features.to_dataset(feats, mdp.kT(temperature))
+    ds.w = data.normalized_weights(run_w[ds.traj])
+    return ds
+
+
+def make_runs(biased_file, xtc, solute_pdb, template_gro, reference_gro, top, index, template_dir,
+              md_settings: Mapping, reference: Mapping, dynamics: str, atoms: str, seed: int,
+              workdir, logfile, output) -> data.Dataset:
+    """The whole reference-run step: pick starts, simulate, featurize, save ``output``.
+
+    ``md_settings``: the system's merged md settings (as for its unbiased stage);
+    ``reference``: the ``alanine.reference`` config. The dataset also stores the start
+    frames' dataset indices (``start_index``) and the dynamics (``integrator``).
+    """
+    biased = data.load(biased_file)
+    block = reference[dynamics]
+    idx = start_frames(biased, int(block["runs"]), int(reference["start_bins"]), seed)
+    starts = write_start_structures(xtc, solute_pdb, template_gro, biased.t[idx],
+                                    Path(workdir) / "starts")
+    settings = run_settings(md_settings, dynamics, reference)
+    xtcs = simulate_runs(settings, starts, 1000.0 * float(block["length_ns"]), template_dir, top,
+                         index, workdir, logfile)
+    ref = features.reference_structure(reference_gro, solute_pdb)
+    ds = runs_dataset(xtcs, solute_pdb, ref, atoms, md_settings["temperature"], biased["phi"][idx],
+                      biased["psi"][idx], biased, int(reference["start_bins"]))
+    ds.extra.update(start_index=idx, integrator=np.array(settings["integrator"]),
+                    bd_fric=np.float64(settings["bd_fric"]))
+    data.save(ds, output)
+    return ds
