@@ -3,8 +3,9 @@
 # torch 2.13.0 (the CPU wheel, as the study), mlcolvar, deeptime, colvars-finder and mdcv
 # itself (editable, no deps; its dependencies from requirements.lock). Each peer is
 # installed on its own so one failure does not stop the others; failures are written
-# to benchmarks/peers/.venv/install.log and reported by run.py as rows with no numbers.
-# Re-running skips what is installed. Versions: MLCOLVAR, DEEPTIME, COLVARS_FINDER.
+# to benchmarks/peers/.venv/install.log (a peer that is missing makes its run.py row
+# 'failed'). Re-running is a no-op until this file or requirements.lock changes.
+# Versions (checked with `pip index versions`): MLCOLVAR, DEEPTIME, COLVARS_FINDER.
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -18,6 +19,11 @@ LOG="$VENV/install.log"
 if [ ! -x "$VENV/bin/python" ]; then
     echo "peers setup: creating $VENV"
     "$PYTHON" -m venv "$VENV" || exit 1
+fi
+STAMP="$VENV/.peers-installed"
+if [ -f "$STAMP" ] && [ "$STAMP" -nt "$0" ] && [ "$STAMP" -nt "$ROOT/requirements.lock" ]; then
+    echo "peers setup: up to date ($VENV; $(grep -c '^ok' "$LOG") ok, $(grep -c '^FAILED' "$LOG") failed)"
+    exit 0
 fi
 # The study's packages take the study's pins (requirements.lock); the peers take only
 # the torch pin, since mlcolvar 1.3.1 requires scikit-learn<1.8 and pydantic<2, which
@@ -50,6 +56,7 @@ install colvars-finder "${PEER[@]}" "colvars-finder==$COLVARS_FINDER"
 # colvarsfinder.core imports tensorboardX and openmm, which its metadata does not declare.
 install colvars-finder-undeclared-deps "${PEER[@]}" tensorboardX openmm
 mv "$LOG.new" "$LOG"
+touch "$STAMP"
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
 for name in ("torch", "mdcv", "deeptime", "mlcolvar", "lightning", "colvars-finder", "mdtraj"):
