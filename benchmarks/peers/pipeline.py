@@ -11,7 +11,7 @@ engineer's results/ala2-vacuum/md/biased/traj.xtc), and times
 - ``dataset_npz``: saving and loading the resulting dataset with :mod:`mdcv.data`.
 
 The end-to-end time of the default study is copied from ``--study-time`` (a file with
-the output of ``/usr/bin/time -v make study``) when given; otherwise the row says how
+the output of ``/usr/bin/time [-v] make study``) when given; otherwise the row says how
 to measure it. Run with either environment::
 
     .venv/bin/python benchmarks/peers/pipeline.py --out results/benchmarks/pipeline.csv
@@ -60,7 +60,9 @@ def timed(fn, *args, **kwargs):
 def study_row(path: str | None) -> dict:
     if path and Path(path).is_file():
         text = Path(path).read_text()
-        m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+        # `/usr/bin/time -v` ("Elapsed (wall clock) time ...: 1:02:03") or plain ("...elapsed")
+        m = (re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+             or re.search(r"([\d:.]+)elapsed", text))
         if m:
             secs = sum(float(p) * 60**i for i, p in enumerate(reversed(m.group(1).split(":"))))
             return {"benchmark": "study_end_to_end", "wall_s": secs, "note": f"from {path}"}
