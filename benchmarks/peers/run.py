@@ -39,6 +39,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -790,7 +791,8 @@ def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) 
         f"Command: `{env['command']}`  ",
         f"Machine: {env['machine']}; torch threads {args.threads}; "
         f"1-min load average {env['load_start']:.2f} at the start, {env['load_end']:.2f} at the end "
-        f"(max seen between tools {env['load_max']:.2f}); started {env['started']}, "
+        f"(sampled every 15 s: mean {env['load_mean']:.2f}, max {env['load_max']:.2f}); "
+        f"started {env['started']}, "
         f"took {env['total_s']:.0f} s.",
         "",
         f"Müller-Brown 0.15·(V_MB + 146.7), β = 1, friction 1: {info['n']} samples of "
@@ -943,6 +945,13 @@ def main() -> None:
     t_start = time.perf_counter()
     load_start = load1()
     loads = [load_start]
+    sampling = threading.Event()
+
+    def sample_load():  # the 1-min load average every 15 s while the tools run
+        while not sampling.wait(15.0):
+            loads.append(load1())
+
+    threading.Thread(target=sample_load, daemon=True).start()
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = sorted(set(tools) - set(WORKERS))
     if unknown:
@@ -979,9 +988,11 @@ def main() -> None:
         table_a, curves = collect(args, work, info_a, ala2_tools)
         tables.append(table_a)
         curves_all.append(curves)
+    sampling.set()
     env = {"command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
            "machine": f"{platform.node()}, {os.cpu_count()} CPUs, {platform.processor() or 'cpu'}",
            "load_start": load_start, "load_end": load1(), "load_max": max(loads),
+           "load_mean": sum(loads) / len(loads),
            "started": started, "total_s": time.perf_counter() - t_start}
     out.mkdir(parents=True, exist_ok=True)
     pd.concat(tables, ignore_index=True).to_csv(out / "peers.csv", index=False)
