@@ -39,15 +39,19 @@ def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
     """Each learned function over (φ, ψ): the eigenfunction estimates (generator,
     transfer: sorted by eigenvalue, φ1, φ2, …) or the encoder outputs (autoencoders).
 
-    Learners trained on another dataset (transfer) are shown on their own frames.
+    Learners trained on another dataset (transfer: the Langevin runs) are evaluated on
+    the frames of ``dataset`` through their model.ts (next to ``cv_file``).
     """
+    from pathlib import Path
+
     plt = _plt()
     cv = np.load(cv_file)
     values = cv["eigenfunctions"] if "eigenfunctions" in cv.files else cv["cv"]
     label = "φ" if "eigenfunctions" in cv.files else "ξ"
     if len(values) != dataset.n:
-        raise ValueError(f"{cv_file}: {len(values)} values for {dataset.n} frames; "
-                         "use the learner's own dataset")
+        from mdcv.effective import functions_on_data
+
+        values = functions_on_data(Path(cv_file).parent, dataset.x, dataset.w)["eigenfunctions"]
     k = values.shape[1]
     idx = _subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
