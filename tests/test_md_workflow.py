@@ -72,7 +72,7 @@ def test_rule_params_hold_only_what_the_stage_uses():
 @pytest.mark.parametrize("configfile", ["config.yaml", "paper.yaml"])
 def test_dry_run_lists_the_md_targets(tmp_path, configfile):
     extra = ["--configfile", str(ROOT / "config" / configfile)]
-    proc = snakemake(tmp_path, "-n", "--quiet", "rules", "md_all", *extra)
+    proc = snakemake(tmp_path, "md_all", "-n", *extra, "--quiet", "rules")
     out = proc.stdout
     for rule in ("md_topology", "md_em", "md_dynamics", "md_pmf", "md_bias", "features_biased",
                  "features_unbiased", "md_reweighting_check", "md_figures"):
