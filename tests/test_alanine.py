@@ -1,0 +1,102 @@
+"""The alanine stage: config, targets, dry runs, and a real tiny run (gmx + torch + deeptime)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from mdcv import alanine, mdsettings
+from mdcv import config as mdcv_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = [ROOT / "tests" / "configs" / "md_tiny.yaml", ROOT / "tests" / "configs" / "alanine_tiny.yaml"]
+METHODS = {"study-published", "msm-bd-uniform", "msm-langevin", "generator-uniform",
+           "generator-mass_weighted", "transfer"}
+
+
+def load_config(*extra) -> dict:
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for path in extra:
+        cfg = mdcv_config.deep_merge(cfg, yaml.safe_load(Path(path).read_text()))
+    mdcv_config.apply_defaults(cfg, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    mdsettings.fill_defaults(cfg)
+    return cfg
+
+
+@pytest.mark.parametrize("extra", [[], [ROOT / "config" / "paper.yaml"]])
+def test_config_plans_every_method(extra):
+    cfg = load_config(*extra)
+    assert alanine.systems(cfg) == ["ala2-vacuum", "ala2-water"]
+    assert alanine.reference_systems(cfg) == ["ala2-vacuum"]
+    plan = alanine.table_plan(cfg)
+    methods = {e["method"] for e in plan["learners"]}
+    assert {"generator-uniform", "generator-mass_weighted", "transfer"} <= methods
+    water = mdcv_config.learner_settings(cfg, "ala2-water", "generator-uniform")
+    assert water["k"] == 3 and water["align"] and water["diffusion"] == "uniform"
+    vac = mdcv_config.learner_settings(cfg, "ala2-vacuum", "generator-uniform")
+    assert vac["k"] == 2 and vac["atoms"] == "all" and vac["diffusion_constant"] == 1.0
+    assert "results/tables/alanine_eigenvalues.csv" in alanine.targets(cfg)
+    ref = cfg["alanine"]["reference"]
+    assert ref["bd"]["dt"] == 0.002 and ref["bd"]["constraints"] == "h-bonds"
+    if extra:  # the paper config gives the reference its statistics
+        assert ref["bd"]["runs"] * ref["bd"]["length_ns"] >= 500
+
+
+def test_schema_rejects_unknown_alanine_keys():
+    import jsonschema
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "alanine.schema.yaml").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"reference": {"bd": {"runs": 4, "lenght_ns": 1.0}}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"reference": {"stationary": "guessed"}}, schema)
+
+
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
+def test_dry_run_lists_the_alanine_rules(configfile):
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", configfile,
+                           "--workflow-profile", "none", "--directory", str(ROOT),
+                           "--nolock", "results/tables/alanine_eigenvalues.csv"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for rule in ("alanine_reference_runs", "alanine_msm", "alanine_table"):
+        assert rule in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
+def test_tiny_alanine_stage_end_to_end(tmp_path):
+    (tmp_path / "config").mkdir()
+    for name in ("config.yaml", "paper.yaml"):
+        (tmp_path / "config" / name).symlink_to(ROOT / "config" / name)
+    targets = ["results/tables/alanine_eigenvalues.csv",
+               "results/figures/alanine_ala2-vacuum_msm_bd.png",
+               "results/figures/alanine_ala2-vacuum_generator-uniform.png",
+               "results/figures/alanine_ala2-vacuum_convergence.png"]
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-c2", "--directory",
+           str(tmp_path), "--workflow-profile", "none", "--configfile", *map(str, CONFIGS), *targets]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "results/tables/alanine_eigenvalues.csv")
+    assert list(table.columns[:7]) == ["system", "method", "index", "eigenvalue", "std",
+                                       "timescale_ns", "unit"]
+    assert METHODS <= set(table["method"])
+    assert any(m.startswith("effective-") for m in table["method"])
+    assert (table["unit"] == "1/ns").all() and table["convention"].notna().all()
+    published = table[table["method"] == "study-published"]
+    np.testing.assert_allclose(published["eigenvalue"], [0.047, 23.92])
+    runs = np.load(tmp_path / "results/ala2-vacuum/reference/bd/runs.npz")
+    assert str(runs["integrator"]) == "bd" and float(runs["bd_fric"]) == pytest.approx(2494.3, abs=0.1)
+    assert len(np.unique(runs["traj"])) == 8
+    for name in targets[1:]:
+        assert (tmp_path / name).stat().st_size > 0
+        assert (tmp_path / name.replace(".png", ".pdf")).stat().st_size > 0
