@@ -90,3 +90,12 @@ def test_checkpoint_of_other_settings_is_not_resumed(tmp_path):
                    ck, seed=1)
     assert json.loads((tmp_path / "b" / "run.json").read_text())["resumed_from_step"] == 0
     assert (tmp_path / "ck.stale.pt").exists()
+
+
+def test_checkpoint_of_other_data_is_not_resumed(tmp_path):
+    ck = tmp_path / "ck.pt"
+    train_and_save(learner_class("generator"), ou_dataset(2000, seed=0), settings(steps=100),
+                   tmp_path / "a", ck, seed=1)
+    train_and_save(learner_class("generator"), ou_dataset(2000, seed=9), settings(steps=100),
+                   tmp_path / "b", ck, seed=1)
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["resumed_from_step"] == 0

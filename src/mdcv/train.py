@@ -58,10 +58,20 @@ RESUMABLE_CHANGES = {"steps", "threads", "device", "log_every", "checkpoint_ever
                      "readout", "galerkin_cells", "galerkin_cells_rest", "max_loss", "name"}
 
 
-def fingerprint(settings: dict, n: int, seed: int) -> str:
-    """Hash of what a checkpoint depends on: settings (less RESUMABLE_CHANGES), data size, seed."""
+def data_digest(*arrays) -> str:
+    """Hash of ~1000 evenly spaced rows of each array (cheap, catches regenerated data)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(np.asarray(a)[:: max(1, len(a) // 1000)])
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def fingerprint(settings: dict, n: int, seed: int, data: str = "") -> str:
+    """Hash of what a checkpoint depends on: settings (less RESUMABLE_CHANGES), data, seed."""
     core = {k: v for k, v in settings.items() if k not in RESUMABLE_CHANGES}
-    blob = json.dumps([core, n, seed], sort_keys=True, default=str)
+    blob = json.dumps([core, n, seed, data], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -92,7 +102,7 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     history: list[dict] = []
     estimates: list[np.ndarray] = []
     start = 0
-    fp = fingerprint(settings, learner.n, seed)
+    fp = fingerprint(settings, learner.n, seed, getattr(learner, "data_digest", ""))
     if checkpoint.is_file():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         if state.get("fingerprint") != fp:

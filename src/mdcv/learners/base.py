@@ -13,7 +13,7 @@ import torch
 
 from mdcv.data import Dataset
 from mdcv.models import export_torchscript
-from mdcv.train import TrainingResult, fit, pick_device, seed_everything
+from mdcv.train import TrainingResult, data_digest, fit, pick_device, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class BaseLearner:
         self.x = torch.as_tensor(dataset.x, dtype=torch.float32, device=device)
         self.w = torch.as_tensor(dataset.w, dtype=torch.float32, device=device)
         self.n = dataset.n
+        self.data_digest = data_digest(dataset.x, dataset.w, dataset.traj)
         self.model: torch.nn.Module
 
     def batch_loss(self, idx: torch.Tensor):
