@@ -8,11 +8,7 @@ from mdcv import alanine as mdcv_alanine  # noqa: E402
 ALANINE_SYSTEMS = mdcv_alanine.systems(config)
 REFERENCE_SYSTEMS = mdcv_alanine.reference_systems(config)
 ALANINE_REF = config["alanine"]["reference"]
-
-
-def alanine_targets():
-    """Final outputs of the alanine learning stage that `rule all` asks for."""
-    return mdcv_alanine.targets(config)
+alanine_targets = lambda: mdcv_alanine.targets(config)  # final outputs, for `rule all`
 
 
 rule alanine_reference_runs:
