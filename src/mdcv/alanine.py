@@ -77,6 +77,10 @@ def targets(config: dict) -> list[str]:
     for system in reference_systems(config):
         for dyn in config["alanine"]["reference"]["dynamics"]:
             out.append(f"results/figures/alanine_{system}_msm_{dyn}.png")
+    study = config["alanine"]["study_figure"]
+    for system in study["systems"]:
+        if system in syss and {study["encoder"], study["eigen"]} <= set(learners(config, system)):
+            out.append(f"results/figures/alanine_{system}_study.png")
     return out
 
 

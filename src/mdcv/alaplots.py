@@ -122,3 +122,35 @@ def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str]) -> None:
     ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     _save(fig, paths)
+
+
+def study_figure(dataset, encoder_cv, eigen_cv, pmf_file, system: str, paths: Sequence[str],
+                 k: int = 3) -> None:
+    """The study's water panels in one row: encoder, φ1..φk over (φ, ψ), and the PMF.
+
+    ``encoder_cv``/``eigen_cv``: cv.npz of an autoencoder and of a generator learner
+    trained on ``dataset``; ``pmf_file``: the AWH free energy (kJ/mol).
+    """
+    from mdcv.pmf import Pmf
+
+    plt = _plt()
+    enc = np.load(encoder_cv)["cv"][:, 0]
+    eig = np.load(eigen_cv)["eigenfunctions"][:, :k]
+    idx = _subsample(dataset.n)
+    phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
+    panels = [("encoder ξ1", enc)] + [(f"φ{i + 1}", eig[:, i]) for i in range(eig.shape[1])]
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.9 * (len(panels) + 1), 3.6))
+    for ax, (name, values) in zip(axes, panels, strict=False):
+        ax.scatter(phi, psi, c=values[idx], s=2, cmap="coolwarm", rasterized=True)
+        _angle_axes(ax)
+        ax.set_title(name)
+    pmf = Pmf.load(pmf_file)
+    f = pmf.f - np.nanmin(pmf.f)
+    top = float(np.nanpercentile(f, 99))
+    cs = axes[-1].contourf(np.degrees(pmf.phi), np.degrees(pmf.psi), np.minimum(f, top).T,
+                           levels=20, cmap="viridis")
+    fig.colorbar(cs, ax=axes[-1], label="F (kJ/mol)", shrink=0.8)
+    _angle_axes(axes[-1])
+    axes[-1].set_title("PMF (GROMACS AWH)")
+    fig.suptitle(f"{system}: encoder, eigenfunctions (uniform D) and free energy", fontsize=10)
+    _save(fig, paths)

@@ -226,3 +226,32 @@ rule alanine_msm_figure:
         "../../envs/ml.yaml"
     script:
         "../scripts/alanine_msm_figure.py"
+
+
+# The study's water row: encoder, φ1, φ2, φ3 and the PMF (alanine.study_figure learners).
+rule alanine_study_figure:
+    input:
+        dataset="results/{system}/dataset/biased.npz",
+        encoder=lambda wc: f"results/{wc.system}/models/{config['alanine']['study_figure']['encoder']}/cv.npz",
+        eigen=lambda wc: f"results/{wc.system}/models/{config['alanine']['study_figure']['eigen']}/cv.npz",
+        pmf="results/{system}/md/awh/pmf.npz",
+    output:
+        png=report("results/figures/alanine_{system}_study.png",
+                   caption="../report/alanine_figures.rst", category="alanine dipeptide",
+                   subcategory="{system}", labels={"system": "{system}", "panel": "study"}),
+        pdf="results/figures/alanine_{system}_study.pdf",
+    wildcard_constraints:
+        system="|".join(ALANINE_SYSTEMS) or "__none__",
+    log:
+        "results/logs/alanine/{system}/figure_study.log",
+    params:
+        system="{system}",
+        k=lambda wc: learner_settings_for(wc.system, config["alanine"]["study_figure"]["eigen"])["k"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/alanine_study_figure.py"

@@ -1,0 +1,10 @@
+"""Rule alanine_study_figure: the study's water row (encoder, φ1..φ3, PMF)."""
+
+from mdcv import alaplots, data
+from mdcv.logs import setup
+
+setup(snakemake.log[0])
+inp = snakemake.input
+alaplots.study_figure(data.load(inp.dataset), inp.encoder, inp.eigen, inp.pmf,
+                      snakemake.params.system, [snakemake.output.png, snakemake.output.pdf],
+                      snakemake.params.k)
