@@ -9,7 +9,8 @@ For each system it reads the workflow's rule benchmark (results/benchmarks/md/
 included) and mdrun's own ns/day from the run's md.log, then runs the rule's rendered mdp
 by hand in a scratch directory (``gmx grompp`` + ``gmx mdrun -nt <threads>``, the same
 inputs and thread count) and times it. Writes results/benchmarks/md_throughput.csv.
-Compare timings only between rows measured on the same machine while it was idle.
+Wall times depend on the machine's load; CPU times (the rule's ``cpu_time`` from its
+benchmark file, mdrun's from getrusage) show the workflow's overhead even on a busy machine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import resource
 import subprocess
 import tempfile
 import time
@@ -52,7 +54,12 @@ def mdrun_threads(md_log: Path) -> int:
 
 
 def by_hand(mdp: Path, gro: Path, top: Path, index: Path, cpt: Path | None, threads: int):
-    """grompp + mdrun of ``mdp`` in a scratch directory; (mdrun wall s, mdrun ns/day)."""
+    """grompp + mdrun of ``mdp`` in a scratch directory.
+
+    Returns (mdrun wall s, mdrun CPU s, mdrun's own ns/day).
+    """
+    mdp, gro, top, index = (p.resolve() for p in (mdp, gro, top, index))
+    cpt = cpt.resolve() if cpt is not None else None
     with tempfile.TemporaryDirectory(prefix="md_throughput_") as tmp:
         grompp = ["gmx", "-quiet", "grompp", "-f", str(mdp), "-c", str(gro), "-r", str(gro),
                   "-p", str(top), "-n", str(index), "-o", "topol.tpr"]
@@ -60,10 +67,13 @@ def by_hand(mdp: Path, gro: Path, top: Path, index: Path, cpt: Path | None, thre
             grompp += ["-t", str(cpt)]
         subprocess.run(grompp, cwd=tmp, check=True, capture_output=True)
         start = time.perf_counter()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(["gmx", "-quiet", "mdrun", "-s", "topol.tpr", "-nt", str(threads)],
                        cwd=tmp, check=True, capture_output=True)
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         wall = time.perf_counter() - start
-        return wall, performance(Path(tmp) / "md.log")
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+        return wall, cpu, performance(Path(tmp) / "md.log")
 
 
 def measure(results: Path, system: str, stage: str) -> dict:
@@ -78,18 +88,22 @@ def measure(results: Path, system: str, stage: str) -> dict:
     threads = mdrun_threads(run / "md.log")
     bench = pd.read_csv(results / "benchmarks" / "md" / f"{system}_{stage}.tsv", sep="\t")
     rule_s = float(bench["s"].iloc[-1])
+    rule_cpu = float(bench["cpu_time"].iloc[-1])
     log.info("%s %s: %.3g ns, by hand on %d thread(s) ...", system, stage, ns, threads)
-    hand_s, hand_perf = by_hand(mdp, start / "confout.gro", top, topo / "index.ndx",
+    hand_s, hand_cpu, hand_perf = by_hand(mdp, start / "confout.gro", top, topo / "index.ndx",
                                 None if fresh else start / "state.cpt", threads)
     return {
         "system": system, "stage": stage, "ns": ns, "threads": threads,
         "workflow_rule_wall_s": rule_s,
         "workflow_ns_per_day": ns / rule_s * 86400,
         "workflow_mdrun_ns_per_day": performance(run / "md.log"),
+        "workflow_rule_cpu_s": rule_cpu,
         "hand_mdrun_wall_s": hand_s,
         "hand_ns_per_day": ns / hand_s * 86400,
         "hand_mdrun_ns_per_day": hand_perf,
-        "overhead_pct": 100.0 * (rule_s - hand_s) / hand_s,
+        "hand_mdrun_cpu_s": hand_cpu,
+        "overhead_wall_pct": 100.0 * (rule_s - hand_s) / hand_s,
+        "overhead_cpu_pct": 100.0 * (rule_cpu - hand_cpu) / hand_cpu,
     }
 
 
