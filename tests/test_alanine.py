@@ -81,8 +81,8 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
                "results/figures/alanine_ala2-vacuum_msm_bd.png",
                "results/figures/alanine_ala2-vacuum_generator-uniform.png",
                "results/figures/alanine_ala2-vacuum_convergence.png"]
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-c2", "--directory",
-           str(tmp_path), "--workflow-profile", "none", "--configfile", *map(str, CONFIGS), *targets]
+    cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile"), "-c2",
+           "--directory", str(tmp_path), "--workflow-profile", "none", "--configfile", *map(str, CONFIGS)]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
