@@ -95,7 +95,10 @@ def estimate(dtrajs: list, lag: int, dt_ps: float, n_states: int, pi=None, k: in
     if pi is not None:
         keep = np.flatnonzero(np.asarray(pi) > 0)
         counts = counts.submodel(keep)
-    counts = counts.submodel_largest(directed=True)
+    # With π fixed, detailed balance π_i T_ij = π_j T_ji lets counts j → i inform i → j,
+    # so a weakly connected set suffices (short runs from the barrier leave the minor basin
+    # but rarely enter it); without π, the reversible MLE needs strong connectivity.
+    counts = counts.submodel_largest(directed=pi is None)
     states = counts.state_symbols
     if len(states) < k + 1:
         raise DataError(f"MSM at lag {lag}: only {len(states)} connected states, need {k + 1}")
