@@ -55,7 +55,7 @@ def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
     k = values.shape[1]
     idx = _subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
-    fig, axes = plt.subplots(1, k, figsize=(4.4 * k, 4.0), squeeze=False)
+    fig, axes = plt.subplots(1, k, figsize=(4.6 * k, 4.0), squeeze=False, layout="constrained")
     for i, ax in enumerate(axes[0]):
         sc = ax.scatter(phi, psi, c=values[idx, i], s=2, cmap="coolwarm", rasterized=True)
         fig.colorbar(sc, ax=ax, shrink=0.8)
@@ -139,7 +139,8 @@ def study_figure(dataset, encoder_cv, eigen_cv, pmf_file, system: str, paths: Se
     idx = _subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
     panels = [("encoder ξ1", enc)] + [(f"φ{i + 1}", eig[:, i]) for i in range(eig.shape[1])]
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.9 * (len(panels) + 1), 3.6))
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.9 * (len(panels) + 1), 3.6),
+                             layout="constrained")
     for ax, (name, values) in zip(axes, panels, strict=False):
         ax.scatter(phi, psi, c=values[idx], s=2, cmap="coolwarm", rasterized=True)
         _angle_axes(ax)
