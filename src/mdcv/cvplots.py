@@ -54,7 +54,8 @@ def autoencoder_figure(spectrum, dataset, model_dirs: list, titles: list[str], p
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False)
     cs = None
     for ax, model_dir, title in zip(axes[0], model_dirs, titles, strict=True):
-        cs = autoencoder_panel(ax, spectrum, dataset.x, model_dir, f"{system}: {title}")
+        cs = autoencoder_panel(ax, spectrum, dataset.x, model_dir, title)
     fig.colorbar(cs, ax=axes[0].tolist(), label="V (energy units)", shrink=0.9)
     axes[0, 0].legend(loc="lower left", fontsize=7, framealpha=0.6)
+    fig.suptitle(f"{system}: potential, data, encoder level sets, decoder image", fontsize=10)
     save(fig, png, pdf)

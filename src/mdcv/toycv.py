@@ -22,7 +22,7 @@ def autoencoder_title(config: dict, toy: str, learner: str) -> str:
     """Panel title: the learner's name and, for the regularized kind, γ1 and γ2."""
     s = learner_settings(config, toy, learner)
     if s["kind"] == "autoencoder":
-        return f"{learner}: autoencoder"
+        return f"{learner}: reconstruction only"
     return f"{learner}: γ1 = {s['gamma1']:g}, γ2 = {s['gamma2']:g}"
 
 
