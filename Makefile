@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: setup study paper test test-fast test-slurm lint report bench bench-restart clean
+.PHONY: md bench-md setup study paper test test-fast test-slurm lint report bench bench-restart clean
 
 setup:
 	bash scripts/setup.sh
@@ -12,6 +12,10 @@ setup:
 ## set up, then run the default study end to end (config/config.yaml)
 study: setup
 	$(SNAKEMAKE) --cores $(CORES)
+
+## the molecular-dynamics stage only (both alanine systems)
+md: setup
+	$(SNAKEMAKE) --cores $(CORES) md_all
 
 ## the paper-scale study (meant for a cluster: add --profile profiles/slurm)
 paper: setup
@@ -40,6 +44,10 @@ report: setup
 ## benchmarks (outside the test suite), CSV files in results/benchmarks/
 bench: setup
 	$(BIN)/python benchmarks/train_speed.py --out results/benchmarks/train_speed.csv
+
+## workflow vs by-hand gmx mdrun throughput (after `make md`)
+bench-md: setup
+	$(BIN)/python benchmarks/md_throughput.py
 
 ## MD killed at 50 % and resumed vs a full run: results/benchmarks/restart.csv (~3 min)
 bench-restart: setup

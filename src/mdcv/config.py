@@ -209,11 +209,12 @@ def md_systems(config: dict) -> list[str]:
     return [name for name, entry in systems.items() if (entry or {}).get("enabled", True)]
 
 
-def md_dataset_size(config: dict, system: str) -> tuple[int, int]:
+def md_dataset_size(config: dict, system: str, kind: str = "biased") -> tuple[int, int]:
     """(frames, coordinates) of an MD system's dataset, for resource estimates."""
-    entry = (config.get("md", {}).get("systems", {}) or {}).get(system, {}) or {}
-    frames = int(entry.get("frames", config.get("md", {}).get("frames", 100_000)))
-    return frames, 66
+    from mdcv.mdsettings import dataset_frames, system_settings
+
+    atoms = system_settings(config, system)["features"]["atoms"]
+    return dataset_frames(config, system, kind), 3 * (22 if atoms == "all" else 10)
 
 
 def derived_seed(seed: int, *parts: str) -> int:

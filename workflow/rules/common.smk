@@ -74,7 +74,7 @@ def _training_resources(wildcards):
     if wildcards.system in TOY_SYSTEMS:
         n, dim = mdcv_config.toy_settings(config, wildcards.system)["sampling"]["n_samples"], 2
     else:
-        n, dim = mdcv_config.md_dataset_size(config, wildcards.system)
+        n, dim = mdcv_config.md_dataset_size(config, wildcards.system, settings["dataset"])
     return mdcv_resources.training(settings, n, dim)
 
 
