@@ -77,3 +77,10 @@ def test_bd_mdp_has_the_friction_that_d_implies():
     langevin = refruns.run_settings(md, "langevin", {"langevin": {
         "dt": 0.001, "constraints": "none", "save_every_ps": 1.0}})
     assert langevin["integrator"] == "sd" and langevin["bd_fric"] == 0.0
+
+
+def test_phi_crossings_count_core_to_core_transitions_only():
+    phi = np.array([-1.5, 0.0, 1.2, 0.3, 1.0, -1.0, -1.2, 1.0, 1.1])
+    traj = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1])
+    # run 0: eq → (barrier) → ax → (barrier) → ax → eq: 2 crossings; run 1: eq → ax: 1
+    assert msm.phi_crossings(phi, traj) == 3

@@ -51,7 +51,8 @@ def learner_method(config: dict, system: str, learner: str) -> str:
 
     s = learner_settings(config, system, learner)
     if s["kind"] == "generator" and s.get("diffusion") in ("uniform", "mass_weighted"):
-        return f"generator-{s['diffusion']}"
+        heavy = "-heavy" if s.get("align") and s.get("atoms") == "heavy" else ""
+        return f"generator-{s['diffusion']}{heavy}"
     if s["kind"] == "transfer":
         return "transfer"
     return learner
@@ -201,7 +202,8 @@ def msm_reference(runs, biased, settings: dict, seed: int) -> dict:
     eig = pd.DataFrame({"index": np.arange(1, k + 1), "eigenvalue": lam, "std": std,
                         "timescale_ns": 1.0 / lam, "lag_ps": lag * dt_ps, "runs": len(dtrajs),
                         "run_ns": float(np.bincount(runs.traj).mean() * dt_ps / 1000.0),
-                        "states": len(main["states"]), "stationary": settings["stationary"]})
+                        "states": len(main["states"]), "stationary": settings["stationary"],
+                        "phi_crossings": msm.phi_crossings(runs["phi"], runs.traj)})
     scan = msm.implied_timescales(dtrajs, sorted(set(lags) | {lag}), dt_ps, n_states, pi, k,
                                   int(settings["n_bootstrap"]), rng,
                                   run_counts=[max(2, len(dtrajs) // 4), max(2, len(dtrajs) // 2)])
@@ -252,7 +254,9 @@ def reference_rows(system: str, dynamics: str, path) -> pd.DataFrame:
     eig = pd.read_csv(path)
     first = eig.iloc[0]
     detail = (f"{int(first['runs'])} runs × {first['run_ns']:.3g} ns, lag {first['lag_ps']:g} ps, "
-              f"{int(first['states'])} states, π {first['stationary']}; std: bootstrap over runs")
+              f"{int(first['states'])} states, π {first['stationary']}, "
+              f"{int(first.get('phi_crossings', -1))} C7eq⇄C7ax crossings observed; "
+              "std: bootstrap over runs")
     convention = "uniform" if dynamics == "bd" else "langevin"
     return _rows(system, REFERENCE_METHODS[dynamics], eig["eigenvalue"], eig["std"], convention,
                  "msm", detail)
