@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["system", "method", "index", "eigenvalue", "std", "timescale_ns", "unit",
                  "convention", "readout", "detail"]
+PHI_CUT = 2.2  # rad: φ at the unpopulated gap between C7ax/αL (≈ 1 rad) and β (≈ ±3 rad)
 REFERENCE_METHODS = {"bd": "msm-bd-uniform", "langevin": "msm-langevin"}
 
 
@@ -280,20 +281,26 @@ def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_cons
 def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd.DataFrame:
     """|Spearman| of each learner's first function vs φ and vs the MSM's slowest eigenvector.
 
-    φ (radians, -π..π) orders the two populated basins (C7eq/β at φ < 0, C7ax/αL at
-    φ > 0) on the biased frames; the MSM vector is the reference eigenfunction.
+    φ is unwrapped with its cut at 2.2 rad (126°, an unpopulated gap between C7ax/αL and
+    β), so it orders C7eq/β/αR (φ < 0, and β just past ±180°) against C7ax/αL on the
+    biased frames; the MSM vector is the reference eigenfunction.
     """
     from scipy.stats import spearmanr
 
     rows = []
-    phi = np.asarray(biased["phi"])
+    phi = np.mod(np.asarray(biased["phi"]) - PHI_CUT, 2 * np.pi)  # the cut in the gap
     for learner, model_dir in model_dirs.items():
         cv = np.load(Path(model_dir) / "cv.npz")
         f = cv["sorted_cv"][:, 0] if "sorted_cv" in cv.files else cv["cv"][:, 0]
         if len(f) != len(phi):
             continue
+        # the ceiling: a function constant on each basin (the ideal φ1 of a two-state
+        # process) has this |ρ| against φ, from the ties alone
+        step = (phi > np.mod(0.0 - PHI_CUT, 2 * np.pi)).astype(float)
         row = {"system": system, "learner": learner,
-               "spearman_phi": abs(spearmanr(f, phi).statistic)}
+               "spearman_phi": abs(spearmanr(f, phi).statistic),
+               "spearman_phi_two_state_ceiling": abs(spearmanr(step, phi).statistic),
+               "spearman_basin_indicator": abs(spearmanr(f, step).statistic)}
         if eigenvector is not None:
             row["spearman_msm"] = abs(spearmanr(f, eigenvector).statistic)
         rows.append(row)
