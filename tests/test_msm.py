@@ -53,7 +53,7 @@ def test_start_frames_cover_every_occupied_cell_first():
     # 990 frames in one basin, 10 on the barrier: a spread pick still takes barrier frames
     phi = np.concatenate([rng.normal(-1.4, 0.1, 990), np.full(10, 0.1)])
     psi = np.concatenate([rng.normal(1.2, 0.1, 990), np.full(10, 0.0)])
-    pick = msm.spread_starts(phi, psi, 12, 12, np.random.default_rng(1))
+    pick = refruns.spread_starts(phi, psi, 12, 12, np.random.default_rng(1))
     assert len(np.unique(pick)) == 12
     assert np.any(pick >= 990)
 

@@ -3,7 +3,7 @@
 The slow φ process of alanine dipeptide (C7eq ⇄ C7ax) takes about a microsecond under
 Brownian dynamics with D = 1 nm²/ns, so one long run will not do. The reference
 instead starts many short runs from frames of the biased ensemble spread over (φ, ψ)
-(:func:`spread_starts`), discretizes (φ, ψ) by k-means on the torus embedding
+(:func:`mdcv.refruns.spread_starts`), discretizes (φ, ψ) by k-means on the torus embedding
 (cos φ, sin φ, cos ψ, sin ψ) (:func:`discretize`), counts transitions at the lag and
 estimates a reversible MSM with deeptime. The runs do not start from equilibrium, so
 their counts alone do not give the right populations: with ``stationary: biased``
@@ -34,28 +34,6 @@ def torus(phi, psi) -> np.ndarray:
     """(n, 4) embedding (cos φ, sin φ, cos ψ, sin ψ) of angles in radians."""
     phi, psi = np.asarray(phi, dtype=np.float64), np.asarray(psi, dtype=np.float64)
     return np.stack([np.cos(phi), np.sin(phi), np.cos(psi), np.sin(psi)], axis=1)
-
-
-def spread_starts(phi, psi, n_runs: int, bins: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of ``n_runs`` frames spread evenly over the occupied cells of a (φ, ψ) grid.
-
-    Cells (``bins`` per angle) are visited round-robin: each occupied cell gives one
-    frame (at random) before any gives a second, so the barrier region, rare in the
-    data, starts as many runs as a basin. Vectorized: a random rank within each cell.
-    """
-    phi, psi = np.asarray(phi), np.asarray(psi)
-    if len(phi) < n_runs:
-        raise DataError(f"{n_runs} start frames asked from a dataset of {len(phi)} frames")
-    edges = np.linspace(-np.pi, np.pi, bins + 1)
-    cell = (np.clip(np.digitize(phi, edges) - 1, 0, bins - 1) * bins
-            + np.clip(np.digitize(psi, edges) - 1, 0, bins - 1))
-    perm = rng.permutation(len(phi))
-    order = perm[np.argsort(cell[perm], kind="stable")]
-    sorted_cell = cell[order]
-    first = np.searchsorted(sorted_cell, sorted_cell, side="left")
-    rank = np.arange(len(order)) - first  # rank of each frame within its cell
-    pick = order[np.lexsort((rng.random(len(order)), rank))][:n_runs]
-    return np.sort(pick)
 
 
 def discretize(phi_psi_fit, phi_psi_all: list, n_states: int, seed: int):

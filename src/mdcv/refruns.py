@@ -4,7 +4,7 @@
 the overdamped dynamics with one diffusion constant D for every atom: exactly the
 dynamics whose generator the ``uniform`` learner estimates. ``langevin``: the
 physical (``sd``) dynamics of the production runs. Each run starts from one frame of
-the biased run (:func:`mdcv.msm.spread_starts`), with fresh velocities where the
+the biased run (:func:`spread_starts`), with fresh velocities where the
 integrator has them, and saves the solute; the runs are featurized together into
 one trajectory dataset (``traj`` = run id).
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mdcv import data, features, mdp, msm, simulate
+from mdcv import data, features, mdp, simulate
 from mdcv.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,34 @@ def run_settings(md_settings: Mapping, dynamics: str, reference: Mapping) -> dic
     return out
 
 
+def spread_starts(phi, psi, n_runs: int, bins: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``n_runs`` frames spread evenly over the occupied cells of a (φ, ψ) grid.
+
+    Cells (``bins`` per angle) are visited round-robin: each occupied cell gives one
+    frame (at random) before any gives a second, so the barrier region, rare in the
+    data, starts as many runs as a basin. Vectorized: a random rank within each cell.
+    """
+    phi, psi = np.asarray(phi), np.asarray(psi)
+    if len(phi) < n_runs:
+        raise DataError(f"{n_runs} start frames asked from a dataset of {len(phi)} frames")
+    edges = np.linspace(-np.pi, np.pi, bins + 1)
+    cell = (np.clip(np.digitize(phi, edges) - 1, 0, bins - 1) * bins
+            + np.clip(np.digitize(psi, edges) - 1, 0, bins - 1))
+    perm = rng.permutation(len(phi))
+    order = perm[np.argsort(cell[perm], kind="stable")]
+    sorted_cell = cell[order]
+    first = np.searchsorted(sorted_cell, sorted_cell, side="left")
+    rank = np.arange(len(order)) - first  # rank of each frame within its cell
+    pick = order[np.lexsort((rng.random(len(order)), rank))][:n_runs]
+    return np.sort(pick)
+
+
 def start_frames(dataset: data.Dataset, n_runs: int, bins: int, seed: int) -> np.ndarray:
     """Dataset indices of the start frames, spread over the (φ, ψ) cells."""
     if dataset.get("phi") is None:
         raise DataError("start frames need 'phi' and 'psi' in the biased dataset")
     rng = np.random.default_rng(seed)
-    return msm.spread_starts(dataset["phi"], dataset["psi"], n_runs, bins, rng)
+    return spread_starts(dataset["phi"], dataset["psi"], n_runs, bins, rng)
 
 
 def write_start_structures(xtc, solute_pdb, template_gro, times_ps, outdir) -> list[Path]:
