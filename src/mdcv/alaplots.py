@@ -69,7 +69,7 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
                        system: str, paths: Sequence[str]) -> None:
     """Eigenvalue estimates (ns⁻¹, log scale) over training steps, published values dashed."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     for path, label in zip(histories, labels, strict=True):
         hist = pd.read_csv(path)
         cols = sorted(c for c in hist.columns if c.startswith("estimate_"))
@@ -83,8 +83,8 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("eigenvalue estimate (1/ns)")
-    ax.set_title(f"{system}: eigenvalue estimates during training")
-    ax.legend(fontsize=7)
+    ax.set_title(f"{system}: eigenvalue estimates during training (outputs unsorted)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     _save(fig, paths)
 
 
