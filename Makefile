@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: md bench-md setup study paper test test-fast test-slurm lint report bench bench-restart clean
+.PHONY: bench-peers md bench-md setup study paper test test-fast test-slurm lint report bench bench-restart clean
 
 setup:
 	bash scripts/setup.sh
@@ -52,6 +52,12 @@ bench-md: setup
 ## MD killed at 50 % and resumed vs a full run: results/benchmarks/restart.csv (~3 min)
 bench-restart: setup
 	$(BIN)/python benchmarks/restart.py --out results/benchmarks/restart.csv
+
+## mdcv vs its peers (own venv: benchmarks/peers/.venv); run on an idle machine, ~12 min
+bench-peers:
+	bash benchmarks/peers/setup.sh
+	OMP_NUM_THREADS=1 benchmarks/peers/.venv/bin/python benchmarks/peers/run.py --case all --steps 10000 --transfer-steps 2000
+	OMP_NUM_THREADS=1 benchmarks/peers/.venv/bin/python benchmarks/peers/pipeline.py
 
 clean:
 	rm -rf results .snakemake
