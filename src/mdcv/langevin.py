@@ -146,18 +146,30 @@ def unbiased_trajectories(potential: Potential, beta: float, box, *, n_walkers: 
     if burn_in:
         burnt, _ = run(potential, beta, box, x0, burn_in, dt, burn_in, gen, metropolis=True)
         x0 = torch.as_tensor(burnt[-1])
-    n_steps = int(round(length / dt))
-    states, _ = run(potential, beta, box, x0, n_steps, dt, stride, gen, metropolis=False,
-                    progress_every=max(1, n_steps // 10))
-    states = np.concatenate([x0.numpy()[None], states])
-    n_saved = states.shape[0]
-    x = states.transpose(1, 0, 2).reshape(-1, 2)
-    traj = np.repeat(np.arange(n_walkers), n_saved)
-    t = np.tile(np.arange(n_saved) * stride * dt, n_walkers)
+    x, traj, t = rollout(potential, beta, box, x0, length, dt, stride, gen)
     with torch.no_grad():
         v = potential(torch.as_tensor(x, dtype=torch.float64)).numpy()
     return Dataset(x=x, w=np.ones(len(x)), t=t, traj=traj,
                    extra={"v": v, "beta": np.float64(beta), "box": np.asarray(box, dtype=float)})
+
+
+def rollout(potential: Potential, beta: float, box, x0: torch.Tensor, length: float, dt: float,
+            stride: int, generator: torch.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Euler–Maruyama trajectories from the starts x0 (m, 2), one per walker.
+
+    Frame 0 is the start, then every ``stride`` steps up to ``length``. Returns the
+    frames (m·n_frames, 2) walker-major, the trajectory ids and the times (t = 0 at
+    each start), as the dataset contract wants them.
+    """
+    n_steps = int(round(length / dt))
+    states, _ = run(potential, beta, box, x0, n_steps, dt, stride, generator, metropolis=False,
+                    progress_every=max(1, n_steps // 10))
+    states = np.concatenate([x0.numpy()[None], states])
+    n_saved = states.shape[0]
+    x = states.transpose(1, 0, 2).reshape(-1, 2)
+    traj = np.repeat(np.arange(x0.shape[0]), n_saved)
+    t = np.tile(np.arange(n_saved) * stride * dt, x0.shape[0])
+    return x, traj, t
 
 
 def _even_subset(n: int, m: int) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from mdcv.data import Dataset, normalized_weights
-from mdcv.langevin import run
+from mdcv.langevin import rollout
 from mdcv.potentials import Potential, evaluate
 
 
@@ -53,13 +53,8 @@ def reweighted_trajectories(potential: Potential, beta: float, box, starts: np.n
     if n_steps < stride:
         raise ValueError(f"length {length!r} is shorter than one frame interval dt·stride = "
                          f"{dt * stride!r}")
-    states, _ = run(potential, beta, box, x0, n_steps, dt, stride, gen, metropolis=False,
-                    progress_every=max(1, n_steps // 10))
-    states = np.concatenate([x0.numpy()[None], states])
-    n_saved = states.shape[0]
-    x = states.transpose(1, 0, 2).reshape(-1, 2)
-    traj = np.repeat(np.arange(n_walkers), n_saved)
-    t = np.tile(np.arange(n_saved) * stride * dt, n_walkers)
+    x, traj, t = rollout(potential, beta, box, x0, length, dt, stride, gen)
+    n_saved = len(x) // n_walkers
     w_traj = normalized_weights(start_weights)
     ds = Dataset(x=x, w=np.repeat(w_traj, n_saved), t=t, traj=traj,
                  extra={"v": evaluate(potential, x), "beta": np.float64(beta),
