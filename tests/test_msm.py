@@ -84,3 +84,37 @@ def test_phi_crossings_count_core_to_core_transitions_only():
     traj = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1])
     # run 0: eq → (barrier) → ax → (barrier) → ax → eq: 2 crossings; run 1: eq → ax: 1
     assert msm.phi_crossings(phi, traj) == 3
+
+
+def test_reference_runs_are_reused_only_with_the_same_start_length_and_settings(tmp_path,
+                                                                                 monkeypatch):
+    calls = []
+
+    def fake_dynamics(settings, stage, length_ps, template_dir, gro, top, index, tpr, deffnm,
+                      logfile, outputs, run):
+        calls.append((run, length_ps))
+        Path(outputs["xtc"]).write_text("frames")
+
+    monkeypatch.setattr(refruns.simulate, "dynamics", fake_dynamics)
+    starts = []
+    for i in range(2):
+        starts.append(tmp_path / f"start{i}.gro")
+        starts[-1].write_text(f"start {i}\n")
+    settings = {"integrator": "bd", "dt": 0.002}
+
+    def run(length_ps, settings=settings):
+        return refruns.simulate_runs(settings, starts, length_ps, "mdp", "top", "ndx",
+                                     tmp_path / "work", "log")
+
+    run(10.0)
+    assert calls == [(0, 10.0), (1, 10.0)]
+    run(10.0)  # finished and unchanged: nothing is simulated again
+    assert len(calls) == 2
+    run(20.0)  # longer runs asked: both are redone
+    assert calls[2:] == [(0, 20.0), (1, 20.0)]
+    starts[1].write_text("another frame\n")
+    run(20.0, {**settings, "dt": 0.001})
+    assert len(calls) == 6
+    (tmp_path / "work" / "run1" / "run.json").write_text("{broken")  # unreadable: redone
+    run(20.0, {**settings, "dt": 0.001})
+    assert calls[6:] == [(1, 20.0)]

@@ -133,3 +133,27 @@ def test_training_writes_the_model_directory(tmp_path):
     again = functions_on_data(tmp_path / "m", ds.x, ds.w)
     np.testing.assert_allclose(again["eigenfunctions"], cv["eigenfunctions"], atol=1e-4)
     np.testing.assert_allclose(again["sorted_cv"], cv["sorted_cv"], atol=1e-4)
+
+
+def test_spectral_init_finds_the_slow_coordinates_from_the_pairs_alone():
+    """OU with rates 1 (x) and 1.5 (y; x²-1 is next, at 2): the radial-basis VAC guess
+    is φ1 ∝ x, φ2 ∝ y, and the networks regressed on it (no transfer-loss steps) show it."""
+    ds = ou_trajectories(n_traj=10000, n_frames=2, dt=0.2, b=1.5)
+    settings = dict(SETTINGS, lag=0.2, init="spectral", init_samples=10000, init_centres=80,
+                    init_steps=300, lr=1e-2)
+    learner = TransferLearner(ds, settings, torch.device("cpu"))
+    torch.manual_seed(0)
+    learner.prepare(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        f = learner.model(learner.x).numpy()
+    corr = np.abs(np.corrcoef(f.T, ds.x.T)[:2, 2:])  # rows f1, f2; columns x, y
+    assert corr[0, 0] > 0.9 and corr[1, 1] > 0.9
+    assert corr[0, 1] < 0.2 and corr[1, 0] < 0.2
+
+
+def test_random_init_leaves_the_networks_untouched():
+    ds = ou_trajectories(n_traj=50, n_frames=3, dt=0.1)
+    learner = TransferLearner(ds, dict(SETTINGS), torch.device("cpu"))
+    before = [p.detach().clone() for p in learner.model.parameters()]
+    learner.prepare(torch.Generator().manual_seed(0))
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.model.parameters(), strict=True))

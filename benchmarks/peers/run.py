@@ -843,6 +843,9 @@ def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) 
     return "\n".join(lines)
 
 
+ALA2_REFERENCE = "results/ala2-vacuum/reference/bd/eigenvalues.csv"  # the BD MSM (uniform D)
+
+
 def make_ala2_data(args, work: Path, path: Path) -> dict:
     """The alanine case: the study's biased dataset (aligned Cartesian coordinates, nm, with
     weights), at most ``--samples`` frames spread evenly, D = ``--ala2-diffusion`` nm²/ns
@@ -929,7 +932,9 @@ def main() -> None:
     parser.add_argument("--mlcolvar-gamma", type=float, default=10.0,
                         help="γ of mlcolvar's friction kBT/(γm) (its tutorial: 10)")
     parser.add_argument("--ala2-dataset", default="results/ala2-vacuum/dataset/biased.npz")
-    parser.add_argument("--ala2-reference", help="CSV (index, eigenvalue in 1/ns): the MSM judge")
+    parser.add_argument("--ala2-reference", default=None,
+                        help="CSV (index, eigenvalue in 1/ns): the MSM judge; default "
+                             f"{ALA2_REFERENCE} when it exists")
     parser.add_argument("--ala2-diffusion", type=float, default=1.0,
                         help="D in nm²/ns for every coordinate (the study's 'uniform')")
     parser.add_argument("--out-dir", default=str(ROOT / "results/benchmarks"))
@@ -971,6 +976,8 @@ def main() -> None:
         table_mb, curves = collect(args, work, info_mb, tools)
         tables.append(table_mb)
         curves_all.append(curves)
+    if args.ala2_reference is None and Path(ALA2_REFERENCE).is_file():
+        args.ala2_reference = ALA2_REFERENCE
     ala2_path = Path(args.ala2_dataset)
     if args.case not in ("ala2-vacuum", "all"):
         ala2_note = ("Not requested: `--case all` (or `--case ala2-vacuum`) runs it when "

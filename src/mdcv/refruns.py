@@ -14,6 +14,8 @@ complete start frames (and no cheap BD reference).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -117,8 +119,10 @@ def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_di
                   workdir, logfile) -> list[Path]:
     """Run one unbiased simulation from each start structure; returns their xtc files.
 
-    Each run has its own work directory (restartable, finished runs are not redone)
-    and seed (``run`` number).
+    Each run has its own work directory and seed (``run`` number). A finished run is
+    not redone when its ``run.json`` stamp (start structure, length, settings) matches;
+    a run left from other settings (a changed run count, length or integrator) is
+    simulated again.
     """
     workdir = Path(workdir)
     xtcs = []
@@ -126,12 +130,29 @@ def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_di
         rundir = workdir / f"run{run}"
         rundir.mkdir(parents=True, exist_ok=True)
         xtc = rundir / "traj.xtc"
-        if not xtc.exists():
+        stamp = run_stamp(settings, gro, length_ps, run)
+        if not (xtc.exists() and _read_stamp(rundir) == stamp):
+            xtc.unlink(missing_ok=True)
             outputs = {"xtc": str(xtc), "gro": str(rundir / "confout.gro")}
             simulate.dynamics(settings, "unbiased", length_ps, template_dir, gro, top, index,
                               rundir / "topol.tpr", rundir / "md", logfile, outputs, run=run)
+            (rundir / "run.json").write_text(json.dumps(stamp, sort_keys=True))
         xtcs.append(xtc)
     return xtcs
+
+
+def run_stamp(settings: Mapping, start_gro, length_ps: float, run: int) -> dict:
+    """What makes a reference run what it is: start structure digest, length, settings."""
+    return {"start_sha256": hashlib.sha256(Path(start_gro).read_bytes()).hexdigest(),
+            "length_ps": float(length_ps), "run": int(run),
+            "settings": json.loads(json.dumps(dict(settings), sort_keys=True, default=str))}
+
+
+def _read_stamp(rundir: Path) -> dict | None:
+    try:
+        return json.loads((rundir / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def runs_dataset(xtcs, solute_pdb, reference, atoms: str, temperature: float, start_phi,

@@ -149,25 +149,43 @@ def galerkin(f, grad, w, diffusion, n_cells: int = 200, n_cells_rest: int = 10) 
     return vals[: f.shape[1]]
 
 
+def rbf_basis(x: np.ndarray, n_centres: int, rng: np.random.Generator
+              ) -> tuple[np.ndarray, float]:
+    """Centres and width of Gaussian radial basis functions for the samples ``x`` (n, d).
+
+    Centres are ``n_centres`` samples drawn uniformly from x (biased samples cover the
+    transition regions), width = 2 × median centre distance / n_centres^(1/d), in the
+    units of x.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    centres = x[rng.choice(len(x), size=min(n_centres, len(x)), replace=False)]
+    pair = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
+    d = x.shape[1]
+    width = 2.0 * np.median(pair[np.triu_indices(len(centres), 1)]) / len(centres) ** (1.0 / d)
+    return centres, float(width)
+
+
+def rbf_values(x: np.ndarray, centres: np.ndarray, width: float) -> np.ndarray:
+    """exp(-|x - c|² / (2 width²)) for every sample and centre, (n, n_centres)."""
+    x = np.asarray(x, dtype=np.float64)
+    sq = (x**2).sum(1)[:, None] + (centres**2).sum(1)[None, :] - 2.0 * x @ centres.T
+    return np.exp(-np.maximum(sq, 0.0) / (2.0 * width**2))
+
+
 def rbf_ritz(x: np.ndarray, w: np.ndarray, diffusion: np.ndarray, n_centres: int, k: int,
              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Rayleigh–Ritz on Gaussian radial basis functions: a cheap first guess of φ_1..φ_k.
 
-    Centres are ``n_centres`` samples drawn uniformly from x (biased samples cover the
-    transition regions), width = 2 × median centre distance / n_centres^(1/d). The
-    gradients are formed one coordinate at a time, so memory is O(n · n_centres).
-    Returns the eigenvalue estimates (k,) and the functions on x (n, k).
+    Basis from :func:`rbf_basis`. The gradients are formed one coordinate at a time, so
+    memory is O(n · n_centres). Returns the eigenvalue estimates (k,) and the functions
+    on x (n, k).
     """
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64) / np.sum(w)
-    n, d = x.shape
-    centres = x[rng.choice(n, size=min(n_centres, n), replace=False)]
-    pair = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
-    width = 2.0 * np.median(pair[np.triu_indices(len(centres), 1)]) / len(centres) ** (1.0 / d)
-    sq = (x**2).sum(1)[:, None] + (centres**2).sum(1)[None, :] - 2.0 * x @ centres.T
-    phi = np.exp(-np.maximum(sq, 0.0) / (2.0 * width**2))
+    centres, width = rbf_basis(x, n_centres, rng)
+    phi = rbf_values(x, centres, width)
     a = np.zeros((len(centres), len(centres)))
-    for coord in range(d):  # coordinates, not samples
+    for coord in range(x.shape[1]):  # coordinates, not samples
         dphi = -phi * (x[:, coord, None] - centres[None, :, coord]) / width**2
         a += diffusion[coord] * ((w[:, None] * dphi).T @ dphi)
     b = weighted_cov(phi, w)

@@ -62,6 +62,31 @@ class BaseLearner:
     def readout(self, result: TrainingResult) -> Readout:
         raise NotImplementedError
 
+    def regress_on(self, sub: np.ndarray, target: np.ndarray, gen: torch.Generator) -> float:
+        """Fit the model's outputs on the samples ``sub`` to ``target`` (len(sub), k).
+
+        Each target column is first standardized with the weights (mean 0, variance 1,
+        as the penalty wants), then the model is regressed on it, unweighted, for
+        ``init_steps`` Adam steps at ``lr``. Returns the last mean squared error.
+        """
+        w = self.dataset.w[sub]
+        mean = np.average(target, 0, w)
+        target = (target - mean) / np.sqrt(np.average((target - mean) ** 2, 0, w))
+        x = self.x[torch.as_tensor(sub, device=self.device)]
+        y = torch.as_tensor(target, dtype=torch.float32, device=self.device)
+        opt = torch.optim.Adam(self.model.parameters(), lr=self.settings["lr"])
+        batch = min(len(sub), int(self.settings["batch_size"]))
+        loss = torch.zeros(())
+        for _ in range(int(self.settings["init_steps"])):
+            idx = torch.randint(0, len(sub), (batch,), generator=gen).to(self.device)
+            loss = ((self.model(x[idx]) - y[idx]) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        log.info("spectral initialization: regression loss %.3g after %d steps", loss.item(),
+                 self.settings["init_steps"])
+        return float(loss.item())
+
     def hyperparameters(self) -> dict:
         return {"settings": self.settings, "dim": self.dataset.dim}
 

@@ -89,24 +89,9 @@ class GeneratorLearner(BaseLearner):
         d = self.diffusion.double().cpu().numpy()
         vals, target = spectral.rbf_ritz(self.dataset.x[sub], self.dataset.w[sub], d,
                                          int(self.settings["init_centres"]), k, rng)
-        w = self.dataset.w[sub]
-        target = (target - np.average(target, 0, w)) / np.sqrt(np.average(target**2, 0, w)
-                                                                - np.average(target, 0, w) ** 2)
         log.info("spectral initialization: radial-basis Ritz eigenvalues %s",
                  np.array2string(vals, precision=5))
-        x = self.x[torch.as_tensor(sub, device=self.device)]
-        y = torch.as_tensor(target, dtype=torch.float32, device=self.device)
-        opt = torch.optim.Adam(self.model.parameters(), lr=self.settings["lr"])
-        batch = min(len(sub), int(self.settings["batch_size"]))
-        loss = torch.zeros(())
-        for _ in range(int(self.settings["init_steps"])):
-            idx = torch.randint(0, len(sub), (batch,), generator=gen).to(self.device)
-            loss = ((self.model(x[idx]) - y[idx]) ** 2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        log.info("spectral initialization: regression loss %.3g after %d steps", loss.item(),
-                 self.settings["init_steps"])
+        self.regress_on(sub, target, gen)
 
     def batch_loss(self, idx):
         f, grad = values_and_gradients(self.model, self.x[idx], create_graph=True)

@@ -29,6 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from mdcv import spectral
 from mdcv.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.learners.generator import default_omega
 from mdcv.losses import transfer_loss
@@ -114,6 +115,31 @@ class TransferLearner(BaseLearner):
         self.step = 0
         log.info("transfer learner: %d pairs at lag %.6g (%d frames of %.6g)", self.n,
                  self.pairs.lag, self.pairs.steps, self.pairs.frame_dt)
+
+    def prepare(self, gen: torch.Generator) -> None:
+        """``init: spectral``: fit the networks to a radial-basis VAC guess.
+
+        VAC (:func:`vac`) on ``init_centres`` Gaussian radial basis functions
+        (:func:`mdcv.spectral.rbf_basis`) over ``init_samples`` lagged pairs: a first guess
+        built from the trajectories alone, with the right nodal structure. The networks
+        are regressed on it at the pairs' start frames (:meth:`regress_on`); the transfer
+        loss takes over from there.
+        """
+        if self.settings.get("init", "random") != "spectral":
+            return
+        k = self.model.k
+        rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
+        pick = rng.choice(self.n, size=min(self.n, int(self.settings["init_samples"])),
+                          replace=False)
+        a, b = self.pairs.start[pick], self.pairs.end[pick]
+        x = self.dataset.x
+        centres, width = spectral.rbf_basis(x[a], int(self.settings["init_centres"]), rng)
+        start = spectral.rbf_values(x[a], centres, width)
+        sigma, coef = vac(start, spectral.rbf_values(x[b], centres, width), self.dataset.w[a], k)
+        log.info("spectral initialization: radial-basis VAC implied rates %s",
+                 np.array2string(implied_rates(sigma, self.pairs.lag) * self.rate_scale,
+                                 precision=5))
+        self.regress_on(a, start @ coef, gen)
 
     def batch_weights(self, a: torch.Tensor) -> torch.Tensor:
         """Pair weights; during the first ``anneal_steps`` steps w^s, s: 0 → 1.
