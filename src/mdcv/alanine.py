@@ -129,9 +129,10 @@ def learner_title(config: dict, system: str, learner: str) -> str:
 
 
 def reference_runtime(reference: dict, dynamics: str) -> int:
-    """Runtime resource (minutes) of the reference runs: twice the expected time, + 10."""
+    """Runtime resource (minutes) of the reference runs: twice the expected time on
+    ``threads`` concurrent runs, + 10."""
     block = reference[dynamics]
-    ns = block["runs"] * block["length_ns"]
+    ns = block["runs"] * block["length_ns"] / max(1, int(reference.get("threads", 1)))
     return int(10 + 2.0 * ns / block["expected_ns_per_day"] * 1440 + block["runs"] * 0.1)
 
 

@@ -116,29 +116,39 @@ def write_start_structures(xtc, solute_pdb, template_gro, times_ps, outdir) -> l
 
 
 def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_dir, top, index,
-                  workdir, logfile) -> list[Path]:
+                  workdir) -> list[Path]:
     """Run one unbiased simulation from each start structure; returns their xtc files.
 
-    Each run has its own work directory and seed (``run`` number). A finished run is
-    not redone when its ``run.json`` stamp (start structure, length, settings) matches;
-    a run left from other settings (a changed run count, length or integrator) is
-    simulated again.
+    Each run has its own work directory, gmx log (``gmx.log`` there) and seed (``run``
+    number); ``settings["threads"]`` runs go at once, one gmx thread each (a 22-atom
+    system gains nothing from more threads per run). A finished run is not redone when
+    its ``run.json`` stamp (start structure, length, settings) matches; a run left from
+    other settings (a changed run count, length or integrator) is simulated again.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     workdir = Path(workdir)
-    xtcs = []
-    for run, gro in enumerate(starts):
+    workers = max(1, int(settings.get("threads") or 1))
+    one = {**settings, "threads": 1}
+
+    def simulate_one(run: int, gro) -> Path:
         rundir = workdir / f"run{run}"
         rundir.mkdir(parents=True, exist_ok=True)
         xtc = rundir / "traj.xtc"
-        stamp = run_stamp(settings, gro, length_ps, run)
+        stamp = run_stamp(one, gro, length_ps, run)
         if not (xtc.exists() and _read_stamp(rundir) == stamp):
             xtc.unlink(missing_ok=True)
             outputs = {"xtc": str(xtc), "gro": str(rundir / "confout.gro")}
-            simulate.dynamics(settings, "unbiased", length_ps, template_dir, gro, top, index,
-                              rundir / "topol.tpr", rundir / "md", logfile, outputs, run=run)
+            simulate.dynamics(one, "unbiased", length_ps, template_dir, gro, top, index,
+                              rundir / "topol.tpr", rundir / "md", rundir / "gmx.log", outputs,
+                              run=run)
             (rundir / "run.json").write_text(json.dumps(stamp, sort_keys=True))
-        xtcs.append(xtc)
-    return xtcs
+            log.info("reference run %d finished (%s)", run, rundir)
+        return xtc
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # threads wait on gmx processes
+        futures = [pool.submit(simulate_one, run, gro) for run, gro in enumerate(starts)]
+        return [f.result() for f in futures]
 
 
 def run_stamp(settings: Mapping, start_gro, length_ps: float, run: int) -> dict:
@@ -181,11 +191,12 @@ def runs_dataset(xtcs, solute_pdb, reference, atoms: str, temperature: float, st
 
 def make_runs(biased_file, xtc, solute_pdb, template_gro, reference_gro, top, index, template_dir,
               md_settings: Mapping, reference: Mapping, dynamics: str, atoms: str, seed: int,
-              workdir, logfile, output) -> data.Dataset:
+              workdir, output) -> data.Dataset:
     """The whole reference-run step: pick starts, simulate, featurize, save ``output``.
 
     ``md_settings``: the system's merged md settings (as for its unbiased stage);
-    ``reference``: the ``alanine.reference`` config. The dataset also stores the start
+    ``reference``: the ``alanine.reference`` config; ``md_settings["threads"]`` runs go at
+    once (:func:`simulate_runs`). The dataset also stores the start
     frames' dataset indices (``start_index``) and the dynamics (``integrator``).
     """
     biased = data.load(biased_file)
@@ -195,7 +206,7 @@ def make_runs(biased_file, xtc, solute_pdb, template_gro, reference_gro, top, in
                                     Path(workdir) / "starts")
     settings = run_settings(md_settings, dynamics, reference)
     xtcs = simulate_runs(settings, starts, 1000.0 * float(block["length_ns"]), template_dir, top,
-                         index, workdir, logfile)
+                         index, workdir)
     ref = features.reference_structure(reference_gro, solute_pdb)
     ds = runs_dataset(xtcs, solute_pdb, ref, atoms, md_settings["temperature"], biased["phi"][idx],
                       biased["psi"][idx], biased, int(reference["start_bins"]))

@@ -38,7 +38,7 @@ rule alanine_reference_runs:
         seed=seed_for("alanine_reference"),
         template_dir=mdp_dir,
         workdir="results/{system}/md/work/reference_{dyn}",
-    threads: 1
+    threads: ALANINE_REF["threads"]
     resources:
         mem_mb=2000,
         runtime=lambda wc: mdcv_alanine.reference_runtime(ALANINE_REF, wc.dyn),

@@ -8,4 +8,4 @@ inp, par = snakemake.input, snakemake.params
 settings = {**par.settings, "threads": snakemake.threads}
 refruns.make_runs(inp.biased, inp.xtc, inp.solute, inp.gro, inp.reference, inp.top, inp.index,
                   par.template_dir, settings, par.reference, par.dynamics, par.atoms, par.seed,
-                  par.workdir, snakemake.log[0], snakemake.output.runs)
+                  par.workdir, snakemake.output.runs)
