@@ -13,7 +13,9 @@ generator learner; unbiased Euler–Maruyama trajectories from
 is the exact grid spectrum of :mod:`mdcv.reference` (eigenvalues of -L in the
 potential's time unit, β = 1, friction 1). Case ``ala2-vacuum`` (``--case all`` or
 ``--case ala2-vacuum``): runs when results/ala2-vacuum/dataset/biased.npz exists (see
-:func:`ala2_case`); otherwise it is reported as skipped.
+:func:`make_ala2_data`); otherwise it is reported as skipped. ``--rejudge`` trains nothing
+and rebuilds the outputs from the saved results against the current references (a new
+MSM judge for alanine, say).
 
 Each tool runs in its own subprocess (``--worker``), one after the other, with the
 same thread count, so peak memory (``resource.getrusage`` max RSS of that process, and
@@ -875,6 +877,20 @@ def make_ala2_data(args, work: Path, path: Path) -> dict:
     return info
 
 
+def rejudge_ala2(args, work: Path) -> dict:
+    """The saved alanine case (``data.json``) with the judge read again from
+    ``--ala2-reference``."""
+    import pandas as pd
+
+    info = json.loads((work / "data.json").read_text())
+    if args.ala2_reference:
+        table = pd.read_csv(args.ala2_reference).set_index("index")["eigenvalue"]
+        info.update(ref=[float(table.loc[1]), float(table.loc[2])],
+                    reference_source=args.ala2_reference)
+        (work / "data.json").write_text(json.dumps(info, indent=1))
+    return info
+
+
 def ala2_section(table, info, note: str) -> str:
     if table is None:
         return note
@@ -938,6 +954,10 @@ def main() -> None:
     parser.add_argument("--ala2-diffusion", type=float, default=1.0,
                         help="D in nm²/ns for every coordinate (the study's 'uniform')")
     parser.add_argument("--out-dir", default=str(ROOT / "results/benchmarks"))
+    parser.add_argument("--rejudge", action="store_true",
+                        help="train nothing: rebuild peers.{csv,md,png} from the tools' saved "
+                             "results in peers_work/ against the current references (e.g. a "
+                             "new --ala2-reference)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -969,10 +989,13 @@ def main() -> None:
     if args.case in ("mueller_brown", "all"):
         work = out / "peers_work" / "mueller_brown"
         work.mkdir(parents=True, exist_ok=True)
-        info_mb = make_data(args, work)
-        print(f"[peers] data ready in {info_mb['data_s']:.0f} s: reference {info_mb['ref']}, "
-              f"floor {info_mb['floor']}", flush=True)
-        run_tools(args, work, tools, loads, failures)
+        if args.rejudge:
+            info_mb = json.loads((work / "data.json").read_text())
+        else:
+            info_mb = make_data(args, work)
+            print(f"[peers] data ready in {info_mb['data_s']:.0f} s: reference {info_mb['ref']}, "
+                  f"floor {info_mb['floor']}", flush=True)
+            run_tools(args, work, tools, loads, failures)
         table_mb, curves = collect(args, work, info_mb, tools)
         tables.append(table_mb)
         curves_all.append(curves)
@@ -991,9 +1014,12 @@ def main() -> None:
         ala2_note = ""
         work = out / "peers_work" / "ala2-vacuum"
         work.mkdir(parents=True, exist_ok=True)
-        info_a = make_ala2_data(args, work, ala2_path)
         ala2_tools = [t for t in tools if t in GENERATOR_TOOLS]
-        run_tools(args, work, ala2_tools, loads, failures)
+        if args.rejudge:
+            info_a = rejudge_ala2(args, work)
+        else:
+            info_a = make_ala2_data(args, work, ala2_path)
+            run_tools(args, work, ala2_tools, loads, failures)
         table_a, curves = collect(args, work, info_a, ala2_tools)
         tables.append(table_a)
         curves_all.append(curves)
@@ -1004,6 +1030,13 @@ def main() -> None:
            "load_mean": sum(loads) / len(loads),
            "started": started, "total_s": time.perf_counter() - t_start}
     out.mkdir(parents=True, exist_ok=True)
+    env_file = out / "peers_work" / "env.json"
+    if args.rejudge:  # the training run's machine, load and time; this command re-judged it
+        rejudged = env["command"]
+        env = json.loads(env_file.read_text()) if env_file.is_file() else env
+        env["command"] = f"{env['command']}` (re-judged by `{rejudged}` on {started})`"
+    else:
+        env_file.write_text(json.dumps(env, indent=1))
     pd.concat(tables, ignore_index=True).to_csv(out / "peers.csv", index=False)
     curves = pd.concat(curves_all, ignore_index=True) if curves_all else pd.DataFrame()
     curves.to_csv(out / "peers_curves.csv", index=False)

@@ -45,9 +45,11 @@ def executable() -> str:
 
 
 def run(args: Sequence[str | os.PathLike], logfile: str | os.PathLike, cwd=None,
-        stdin: str | None = None, pass_fds: Sequence[int] = ()) -> int:
+        stdin: str | None = None, pass_fds: Sequence[int] = (),
+        env: dict[str, str] | None = None) -> int:
     """Run ``gmx *args``; append command and output to ``logfile``; raise on failure.
 
+    ``env``: variables set for gmx on top of the current environment.
     SIGTERM and SIGINT received meanwhile are passed on to gmx (mdrun then writes a
     checkpoint and stops) and raise :class:`GromacsError` once it has exited.
     """
@@ -64,7 +66,7 @@ def run(args: Sequence[str | os.PathLike], logfile: str | os.PathLike, cwd=None,
         proc = subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.PIPE if stdin else None,
                                 text=True, stdout=fh, stderr=subprocess.STDOUT,
                                 pass_fds=tuple(pass_fds),
-                                env={**os.environ, "GMX_MAXBACKUP": "-1"})
+                                env={**os.environ, "GMX_MAXBACKUP": "-1", **(env or {})})
 
         def forward(signum, _frame):
             received.append(signum)
@@ -205,7 +207,10 @@ def mdrun(tpr, workdir, logfile, threads: int = 1, checkpoint_minutes: float = 5
         # gmx inherits the locked file, so the lock lasts as long as mdrun does
         run(["mdrun", "-s", "md.tpr", "-deffnm", "md", "-cpi", "md.cpt", "-cpt",
              checkpoint_minutes, "-nt", threads, *extra], logfile, cwd=workdir,
-            pass_fds=(lock.fileno(),))
+            pass_fds=(lock.fileno(),),
+            # one rank × ``threads`` OpenMP threads; an inherited OMP_NUM_THREADS (Snakemake
+            # sets the job's thread count) that differs from -nt is a fatal gmx error
+            env={"OMP_NUM_THREADS": str(threads)})
     names = {"gro": "md.gro", "edr": "md.edr", "xtc": "md.xtc", "log": "md.log",
              "cpt": "md.cpt"}
     return {k: workdir / v for k, v in names.items() if (workdir / v).exists()}
