@@ -60,9 +60,14 @@ def timed(fn, *args, **kwargs):
 def study_row(path: str | None) -> dict:
     if path and Path(path).is_file():
         text = Path(path).read_text()
-        # `/usr/bin/time -v` ("Elapsed (wall clock) time ...: 1:02:03") or plain ("...elapsed")
+        # `/usr/bin/time -v` ("Elapsed (wall clock) time ...: 1:02:03"), plain ("...elapsed")
+        # or bash's `time` ("real 47m12.300s")
         m = (re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
              or re.search(r"([\d:.]+)elapsed", text))
+        bash = re.search(r"^real\s+(\d+)m([\d.]+)s", text, re.M)  # bash's `time`
+        if bash and not m:
+            secs = 60 * float(bash.group(1)) + float(bash.group(2))
+            return {"benchmark": "study_end_to_end", "wall_s": secs, "note": f"from {path}"}
         if m:
             secs = sum(float(p) * 60**i for i, p in enumerate(reversed(m.group(1).split(":"))))
             return {"benchmark": "study_end_to_end", "wall_s": secs, "note": f"from {path}"}
