@@ -64,12 +64,10 @@ def study_row(path: str | None) -> dict:
         # or bash's `time` ("real 47m12.300s")
         m = (re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
              or re.search(r"([\d:.]+)elapsed", text))
-        bash = re.search(r"^real\s+(\d+)m([\d.]+)s", text, re.M)  # bash's `time`
-        if bash and not m:
-            secs = 60 * float(bash.group(1)) + float(bash.group(2))
-            return {"benchmark": "study_end_to_end", "wall_s": secs, "note": f"from {path}"}
-        if m:
-            secs = sum(float(p) * 60**i for i, p in enumerate(reversed(m.group(1).split(":"))))
+        bash = re.search(r"^real\s+(\d+)m([\d.]+)s", text, re.M)
+        clock = m.group(1) if m else f"{bash.group(1)}:{bash.group(2)}" if bash else None
+        if clock:
+            secs = sum(float(p) * 60**i for i, p in enumerate(reversed(clock.split(":"))))
             return {"benchmark": "study_end_to_end", "wall_s": secs, "note": f"from {path}"}
     return {"benchmark": "study_end_to_end", "wall_s": float("nan"),
             "note": "not measured here: run `/usr/bin/time -v make study 2> results/benchmarks/"

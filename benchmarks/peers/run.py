@@ -785,14 +785,15 @@ def fmt(v, spec: str) -> str:
 def markdown(table, info, args, env: dict, failures: list[str], ala2_note: str) -> str:
     if table is None:
         return "\n".join(["# mdcv and its peers on the same data", "",
-                          f"Command: `{env['command']}`", "", "## Alanine dipeptide (vacuum)", "",
+                          f"Command: `{env['command']}`{env.get('rejudged', '')}", "",
+                          "## Alanine dipeptide (vacuum)", "",
                           ala2_note, "", *[f"- {f}" for f in failures], ""])
     mdcv_t = table.loc[table["tool"] == "mdcv", "time_to_target_s"]
     mdcv_t = float(mdcv_t.iloc[0]) if len(mdcv_t) else float("nan")
     lines = [
         "# mdcv and its peers on the same data",
         "",
-        f"Command: `{env['command']}`  ",
+        f"Command: `{env['command']}`{env.get('rejudged', '')}  ",
         f"Machine: {env['machine']}; torch threads {args.threads}; "
         f"1-min load average {env['load_start']:.2f} at the start, {env['load_end']:.2f} at the end "
         f"(sampled every 15 s: mean {env['load_mean']:.2f}, max {env['load_max']:.2f}); "
@@ -855,17 +856,13 @@ def make_ala2_data(args, work: Path, path: Path) -> dict:
     ``--ala2-reference`` (CSV with columns index, eigenvalue in ns⁻¹: the MSM of the
     unbiased runs); without it the eigenvalues are reported and the errors left empty."""
     import numpy as np
-    import pandas as pd
 
     from mdcv import data as mdata
     t0 = time.perf_counter()
     ds = mdata.load(path)
     keep = np.unique(np.linspace(0, ds.n - 1, min(ds.n, args.samples)).round().astype(int))
     w = ds.w[keep] / ds.w[keep].mean()
-    ref = [float("nan"), float("nan")]
-    if args.ala2_reference:
-        table = pd.read_csv(args.ala2_reference).set_index("index")["eigenvalue"]
-        ref = [float(table.loc[1]), float(table.loc[2])]
+    ref = read_ala2_reference(args.ala2_reference) if args.ala2_reference else [float("nan")] * 2
     diffusion = np.full(ds.dim, args.ala2_diffusion)
     np.savez(work / "data.npz", x=ds.x[keep], w=w, t=ds.t[keep], traj=ds.traj[keep],
              ref_lambda=np.array(ref), case="ala2-vacuum", diffusion=diffusion, unit="1/ns")
@@ -877,15 +874,20 @@ def make_ala2_data(args, work: Path, path: Path) -> dict:
     return info
 
 
+def read_ala2_reference(path) -> list[float]:
+    """λ1, λ2 (ns⁻¹) of the alanine judge: a CSV with columns index, eigenvalue."""
+    import pandas as pd
+
+    table = pd.read_csv(path).set_index("index")["eigenvalue"]
+    return [float(table.loc[1]), float(table.loc[2])]
+
+
 def rejudge_ala2(args, work: Path) -> dict:
     """The saved alanine case (``data.json``) with the judge read again from
     ``--ala2-reference``."""
-    import pandas as pd
-
     info = json.loads((work / "data.json").read_text())
     if args.ala2_reference:
-        table = pd.read_csv(args.ala2_reference).set_index("index")["eigenvalue"]
-        info.update(ref=[float(table.loc[1]), float(table.loc[2])],
+        info.update(ref=read_ala2_reference(args.ala2_reference),
                     reference_source=args.ala2_reference)
         (work / "data.json").write_text(json.dumps(info, indent=1))
     return info
@@ -1032,9 +1034,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     env_file = out / "peers_work" / "env.json"
     if args.rejudge:  # the training run's machine, load and time; this command re-judged it
-        rejudged = env["command"]
+        rejudged = f" (re-judged by `{env['command']}` on {started})"
         env = json.loads(env_file.read_text()) if env_file.is_file() else env
-        env["command"] = f"{env['command']}` (re-judged by `{rejudged}` on {started})`"
+        env["rejudged"] = rejudged
     else:
         env_file.write_text(json.dumps(env, indent=1))
     pd.concat(tables, ignore_index=True).to_csv(out / "peers.csv", index=False)

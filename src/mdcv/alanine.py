@@ -290,17 +290,18 @@ def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd
 
     rows = []
     phi = np.mod(np.asarray(biased["phi"]) - PHI_CUT, 2 * np.pi)  # the cut in the gap
+    # the ceiling: a function constant on each basin (the ideal φ1 of a two-state
+    # process) has this |ρ| against φ, from the ties alone
+    step = (phi > np.mod(0.0 - PHI_CUT, 2 * np.pi)).astype(float)
+    ceiling = abs(spearmanr(step, phi).statistic)
     for learner, model_dir in model_dirs.items():
         cv = np.load(Path(model_dir) / "cv.npz")
         f = cv["sorted_cv"][:, 0] if "sorted_cv" in cv.files else cv["cv"][:, 0]
         if len(f) != len(phi):
             continue
-        # the ceiling: a function constant on each basin (the ideal φ1 of a two-state
-        # process) has this |ρ| against φ, from the ties alone
-        step = (phi > np.mod(0.0 - PHI_CUT, 2 * np.pi)).astype(float)
         row = {"system": system, "learner": learner,
                "spearman_phi": abs(spearmanr(f, phi).statistic),
-               "spearman_phi_two_state_ceiling": abs(spearmanr(step, phi).statistic),
+               "spearman_phi_two_state_ceiling": ceiling,
                "spearman_basin_indicator": abs(spearmanr(f, step).statistic)}
         if eigenvector is not None:
             row["spearman_msm"] = abs(spearmanr(f, eigenvector).statistic)
