@@ -18,8 +18,8 @@ from mdcv import config as mdcv_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "tests" / "configs" / "md_tiny.yaml", ROOT / "tests" / "configs" / "alanine_tiny.yaml"]
-METHODS = {"study-published", "msm-bd-uniform", "msm-langevin", "generator-uniform",
-           "generator-mass_weighted", "transfer"}
+METHODS = {"study-published", "msm-bd-uniform", "msm-langevin", "tpt-bd-uniform",
+           "generator-uniform", "generator-mass_weighted", "transfer"}
 
 
 def load_config(*extra) -> dict:
@@ -46,8 +46,10 @@ def test_config_plans_every_method(extra):
     assert "results/tables/alanine_eigenvalues.csv" in alanine.targets(cfg)
     ref = cfg["alanine"]["reference"]
     assert ref["bd"]["dt"] == 0.002 and ref["bd"]["constraints"] == "h-bonds"
+    assert [e["file"] for e in plan["shooting"]] == ["results/ala2-vacuum/reference/bd/shooting.csv"]
     if extra:  # the paper config gives the reference its statistics
         assert ref["bd"]["runs"] * ref["bd"]["length_ns"] >= 500
+        assert ref["shooting"]["runs_per_start"] >= 16
 
 
 def test_schema_rejects_unknown_alanine_keys():
@@ -67,7 +69,8 @@ def test_dry_run_lists_the_alanine_rules(configfile):
                            "--nolock", "results/tables/alanine_eigenvalues.csv"],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for rule in ("alanine_reference_runs", "alanine_msm", "alanine_table"):
+    for rule in ("alanine_reference_runs", "alanine_msm", "alanine_shooting_runs",
+                 "alanine_shooting", "alanine_table"):
         assert rule in proc.stdout
 
 
@@ -97,6 +100,12 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     runs = np.load(tmp_path / "results/ala2-vacuum/reference/bd/runs.npz")
     assert str(runs["integrator"]) == "bd" and float(runs["bd_fric"]) == pytest.approx(2494.3, abs=0.1)
     assert len(np.unique(runs["traj"])) == 8
+    shots = np.load(tmp_path / "results/ala2-vacuum/reference/bd/shooting.npz")
+    assert int(shots["runs_per_start"]) == 2 and len(shots["start_index"]) <= 3
+    assert len(np.unique(shots["run"])) == 2 * len(shots["start_index"])
+    if len(shots["start_index"]):  # frames 0.02 ps apart, 2 ps per run
+        assert np.diff(shots["t"][:2])[0] == pytest.approx(0.02, abs=1e-4)
+        assert shots["t"].max() == pytest.approx(2.0, abs=1e-3)
     for name in targets[1:]:
         assert (tmp_path / name).stat().st_size > 0
         assert (tmp_path / name.replace(".png", ".pdf")).stat().st_size > 0

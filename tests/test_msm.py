@@ -79,6 +79,11 @@ def test_bd_mdp_has_the_friction_that_d_implies():
     assert langevin["integrator"] == "sd" and langevin["bd_fric"] == 0.0
 
 
+def test_phi_cores_leave_out_both_barriers():
+    phi = np.array([-3.0, -1.0, -0.4, 0.0, 0.4, 1.0, 2.1, 2.4, 2.6, 3.1])
+    np.testing.assert_array_equal(msm.phi_cores(phi), [0, 0, -1, -1, -1, 1, -1, -1, 0, 0])
+
+
 def test_phi_crossings_count_core_to_core_transitions_only():
     phi = np.array([-1.5, 0.0, 1.2, 0.3, 1.0, -1.0, -1.2, 1.0, 1.1])
     traj = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1])

@@ -24,6 +24,7 @@ TABLE_COLUMNS = ["system", "method", "index", "eigenvalue", "std", "timescale_ns
                  "convention", "readout", "detail"]
 PHI_CUT = 2.2  # rad: φ at the unpopulated gap between C7ax/αL (≈ 1 rad) and β (≈ ±3 rad)
 REFERENCE_METHODS = {"bd": "msm-bd-uniform", "langevin": "msm-langevin"}
+SHOOTING_METHOD = "tpt-bd-uniform"  # committor shooting with the BD dynamics (λ_1 only)
 
 
 # --- config helpers (no torch) -------------------------------------------------------------
@@ -136,12 +137,26 @@ def reference_runtime(reference: dict, dynamics: str) -> int:
     return int(10 + 2.0 * ns / block["expected_ns_per_day"] * 1440 + block["runs"] * 0.1)
 
 
+def shooting_runtime(reference: dict) -> int:
+    """Runtime resource (minutes) of the shooting runs: ~2 s of gmx start-up per run and
+    twice the expected simulation time, on ``threads`` concurrent runs, + 10."""
+    block = reference["shooting"]
+    runs = block["max_starts"] * block["runs_per_start"] / max(1, int(reference.get("threads", 1)))
+    ns = runs * block["length_ps"] / 1000.0
+    return int(10 + 2.0 * ns / reference["bd"]["expected_ns_per_day"] * 1440 + runs * 2.0 / 60)
+
+
+def shooting_enabled(config: dict) -> bool:
+    ref = config["alanine"]["reference"]
+    return "bd" in ref["dynamics"] and bool(ref["shooting"]["enabled"])
+
+
 def table_plan(config: dict) -> dict:
     """What the table rule reads: learners (system, name, method, convention, kind,
     directory), references (system, dynamics, file) and the biased datasets."""
     from mdcv.config import learner_settings
 
-    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}}
+    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}, "shooting": []}
     for system in systems(config):
         plan["datasets"][system] = f"results/{system}/dataset/biased.npz"
         for name in system_learners(config, system):
@@ -158,6 +173,9 @@ def table_plan(config: dict) -> dict:
                                        "file": f"results/{system}/reference/{dyn}/eigenvalues.csv"})
         if "bd" in config["alanine"]["reference"]["dynamics"]:
             plan["eigenvectors"][system] = f"results/{system}/reference/bd/eigenvector.npz"
+        if shooting_enabled(config):
+            plan["shooting"].append({"system": system,
+                                     "file": f"results/{system}/reference/bd/shooting.csv"})
     return plan
 
 
@@ -170,6 +188,7 @@ def table_inputs(config: dict) -> dict:
         "cvs": [f"{e['dir']}/cv.npz" for e in plan["learners"]],
         "references": [e["file"] for e in plan["references"]],
         "eigenvectors": list(plan["eigenvectors"].values()),
+        "shooting": [e["file"] for e in plan["shooting"]],
         "datasets": list(plan["datasets"].values()),
     }
 
@@ -221,6 +240,48 @@ def msm_reference(runs, biased, settings: dict, seed: int) -> dict:
     return {"eigenvalues": eig, "scan": scan, "ck": ck, "eigenvector": vec}
 
 
+def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.DataFrame:
+    """λ_1 of the BD dynamics by committor shooting (:mod:`mdcv.shooting`), one row.
+
+    ``shots``: the arrays of :func:`mdcv.refruns.make_shooting_runs`; ``biased``: the
+    biased dataset (weights, φ); ``settings``: ``alanine.reference.shooting``. Cores:
+    :func:`mdcv.msm.phi_cores`. Columns: ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹,
+    block bootstrap over the biased frames), ``timescale_ns``, ``nu`` (reactive flux,
+    ns⁻¹), ``rho_b`` (E_μ[q] ≈ μ(C7ax/αL)), ``var_q`` and the sample counts.
+    """
+    from mdcv import msm, shooting
+
+    k = int(shots["runs_per_start"])
+    if len(shots["start_index"]) == 0:
+        log.warning("committor shooting had no start frame between the φ cores: λ_1 is NaN")
+        return pd.DataFrame([{"index": 1, "eigenvalue": np.nan, "std": np.nan,
+                              "timescale_ns": np.nan, "starts": 0, "runs_per_start": k,
+                              "reactive_pairs": 0, "unresolved_runs": 0, "transition_frames": 0,
+                              "run_ps": float(settings["length_ps"]),
+                              "save_every_ps": float(shots["save_every_ps"])}])
+    core, time_ps = shooting.first_hits(msm.phi_cores(shots["phi"]), shots["run"], shots["t"])
+    stats = shooting.start_statistics(core, time_ps / 1000.0, k)  # ns: rates in 1/ns
+    rng = np.random.default_rng(seed)
+    res = shooting.rate(biased.w, msm.phi_cores(biased["phi"]), shots["start_index"], stats,
+                        int(settings["blocks"]), int(settings["n_bootstrap"]), rng)
+    hit_ps = time_ps[core >= 0]
+    log.info("committor shooting: %d starts × %d runs, %d reactive pairs, %d unresolved runs; "
+             "λ_1 = %.3g ± %.2g 1/ns", res["starts"], k, res["reactive_pairs"],
+             res["unresolved_runs"], res["eigenvalue"], res["std"])
+    if res["unresolved_runs"]:
+        log.warning("%d shooting runs entered no core within %g ps: lengthen "
+                    "alanine.reference.shooting.length_ps", res["unresolved_runs"],
+                    float(np.max(shots["t"])))
+    return pd.DataFrame([{
+        "index": 1, "eigenvalue": res["eigenvalue"], "std": res["std"],
+        "timescale_ns": 1.0 / res["eigenvalue"], "nu": res["nu"], "rho_b": res["rho_b"],
+        "var_q": res["var_q"], "starts": res["starts"], "runs_per_start": k,
+        "reactive_pairs": res["reactive_pairs"], "unresolved_runs": res["unresolved_runs"],
+        "transition_frames": res["transition_frames"],
+        "run_ps": float(np.max(shots["t"])), "save_every_ps": float(shots["save_every_ps"]),
+        "median_hit_ps": float(np.median(hit_ps)) if len(hit_ps) else np.nan}])
+
+
 # --- the table -------------------------------------------------------------------------------
 def _rows(system, method, values, stds, convention, readout, detail="") -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
@@ -262,6 +323,17 @@ def reference_rows(system: str, dynamics: str, path) -> pd.DataFrame:
     convention = "uniform" if dynamics == "bd" else "langevin"
     return _rows(system, REFERENCE_METHODS[dynamics], eig["eigenvalue"], eig["std"], convention,
                  "msm", detail)
+
+
+def shooting_rows(system: str, path) -> pd.DataFrame:
+    """The committor-shooting row (``tpt-bd-uniform``): λ_1 of the BD dynamics."""
+    eig = pd.read_csv(path)
+    first = eig.iloc[0]
+    detail = (f"committor shooting: {int(first['starts'])} starts between the φ cores × "
+              f"{int(first['runs_per_start'])} BD runs of {first['run_ps']:g} ps, "
+              f"{int(first['reactive_pairs'])} reactive pairs; λ = ν/Var(q), an upper bound; "
+              "std: bootstrap over blocks of the biased frames")
+    return _rows(system, SHOOTING_METHOD, eig["eigenvalue"], eig["std"], "uniform", "tpt", detail)
 
 
 def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_constant: float,
@@ -315,7 +387,8 @@ def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, 
     Generator and transfer learners: every read-out (rayleigh, ritz, galerkin); every
     CV learner (generator, autoencoders): ``effective-<learner>``, λ̃_1 along its best
     output under the ``uniform`` convention (an upper bound of the uniform λ_1); the
-    MSM references; the study's published values.
+    MSM references; the committor-shooting λ_1 (``tpt-bd-uniform``); the study's
+    published values.
     """
     from mdcv import data
 
@@ -330,6 +403,8 @@ def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, 
         spearman.append(spearman_rows(system, dirs, datasets[system], vec))
     for ref in plan["references"]:
         parts.append(reference_rows(ref["system"], ref["dynamics"], ref["file"]))
+    for ref in plan.get("shooting", []):
+        parts.append(shooting_rows(ref["system"], ref["file"]))
     for e in plan["learners"]:
         if e["kind"] in ("generator", "transfer"):
             parts.append(learner_rows(e["system"], e["method"], e["convention"], e["dir"]))

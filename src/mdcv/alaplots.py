@@ -88,8 +88,12 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
     _save(fig, paths)
 
 
-def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str]) -> None:
-    """Implied timescales 1/λ_i (ns) vs lag and vs number of runs, and the CK test."""
+def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str], shooting_file=None) -> None:
+    """Implied timescales 1/λ_i (ns) vs lag and vs number of runs, and the CK test.
+
+    ``shooting_file``: the committor-shooting row (``tpt-bd-uniform``), drawn as a band
+    (1/λ_1 ± 1 std) across the lag panel.
+    """
     plt = _plt()
     scan = pd.read_csv(scan_file)
     ck = pd.read_csv(ck_file)
@@ -109,6 +113,15 @@ def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str]) -> None:
         ax.set_xlabel(xlabel)
         ax.set_ylabel("implied timescale (ns)")
         ax.legend(fontsize=8)
+    if shooting_file is not None:
+        row = pd.read_csv(shooting_file).iloc[0]
+        lam, std = float(row["eigenvalue"]), float(row["std"])
+        if np.isfinite(lam) and lam > 0:
+            lo, hi = 1.0 / (lam + std), 1.0 / max(lam - std, 1e-12)
+            axes[0].axhspan(lo, min(hi, 1e3 / lam), color="0.8", zorder=0,
+                            label="1/λ1, committor shooting")
+            axes[0].axhline(1.0 / lam, color="0.4", lw=1, zorder=0)
+            axes[0].legend(fontsize=8)
     axes[0].set_title("vs lag (all runs)")
     axes[1].set_title("vs number of runs (reported lag)")
     ax = axes[2]

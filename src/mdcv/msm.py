@@ -160,18 +160,30 @@ def ck_test(msm_model, dtrajs: list, lag: int, n_sets: int = 2, mlags: int = 4) 
     return pd.DataFrame(rows)
 
 
-def phi_crossings(phi, traj) -> int:
-    """C7eq/β ⇄ C7ax/αL transitions in the runs: changes of the last core set visited.
+PHI_CORES = {0: "φ < -0.5 or φ > 2.5 (C7eq, β, αR)", 1: "0.5 < φ < 2.0 (C7ax, αL)"}
 
-    Cores (radians): φ < -0.5 or φ > 2.5 (C7eq, β, αR) and 0.5 < φ < 2.0 (C7ax, αL);
-    frames between cores keep the last core (milestoning), vectorized per frame.
+
+def phi_cores(phi) -> np.ndarray:
+    """Core of each frame by φ (radians): 0 = C7eq/β/αR, 1 = C7ax/αL, -1 between.
+
+    The cores (:data:`PHI_CORES`) leave out the barrier regions around φ = 0 and φ ≈ 2.2.
     """
     phi = np.asarray(phi)
     core = np.full(len(phi), -1)
     core[(phi < -0.5) | (phi > 2.5)] = 0
     core[(phi > 0.5) & (phi < 2.0)] = 1
+    return core
+
+
+def phi_crossings(phi, traj) -> int:
+    """C7eq/β ⇄ C7ax/αL transitions in the runs: changes of the last core set visited.
+
+    Cores: :func:`phi_cores`; frames between cores keep the last core (milestoning),
+    vectorized per frame.
+    """
+    core = phi_cores(phi)
     first = np.r_[True, np.asarray(traj)[1:] != np.asarray(traj)[:-1]]
-    idx = np.where((core >= 0) | first, np.arange(len(phi)), 0)
+    idx = np.where((core >= 0) | first, np.arange(len(core)), 0)
     filled = core[np.maximum.accumulate(idx)]
     change = (filled[1:] != filled[:-1]) & (filled[1:] >= 0) & (filled[:-1] >= 0) & ~first[1:]
     return int(change.sum())

@@ -214,3 +214,65 @@ def make_runs(biased_file, xtc, solute_pdb, template_gro, reference_gro, top, in
                     bd_fric=np.float64(settings["bd_fric"]))
     data.save(ds, output)
     return ds
+
+
+def shooting_starts(biased: data.Dataset, max_starts: int, seed: int) -> np.ndarray:
+    """Dataset indices of the shooting starts: frames between the φ cores (at most
+    ``max_starts``, drawn uniformly without replacement, so the reweighting still holds;
+    none, with a warning, when the biased data never left the cores)."""
+    from mdcv.msm import phi_cores
+
+    if biased.get("phi") is None:
+        raise DataError("committor shooting needs 'phi' in the biased dataset")
+    between = np.flatnonzero(phi_cores(biased["phi"]) < 0)
+    if len(between) == 0:
+        log.warning("no biased frame lies between the φ cores: the bias did not reach the "
+                    "barrier, so committor shooting has no start; run the biased stage longer")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(between, size=min(int(max_starts), len(between)), replace=False))
+
+
+def run_phi(xtcs, solute_pdb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """φ (radians), run id and time since the start (ps) of every frame of the runs."""
+    import mdtraj as md
+
+    top = md.load_topology(str(solute_pdb))
+    phi, run, t = [], [], []
+    for r, xtc in enumerate(xtcs):  # one load per run file
+        traj = md.load(str(xtc), top=top)
+        _, angles = md.compute_phi(traj)
+        phi.append(angles[:, 0])
+        run.append(np.full(traj.n_frames, r))
+        t.append(traj.time - traj.time[0])
+    return np.concatenate(phi), np.concatenate(run), np.concatenate(t)
+
+
+def make_shooting_runs(biased_file, xtc, solute_pdb, template_gro, top, index, template_dir,
+                       md_settings: Mapping, reference: Mapping, seed: int, workdir,
+                       output) -> dict:
+    """Committor shooting with the BD reference dynamics (:mod:`mdcv.shooting`).
+
+    ``runs_per_start`` Brownian-dynamics runs of ``length_ps`` from each of up to
+    ``max_starts`` biased frames between the φ cores (``alanine.reference.shooting``),
+    saved every ``save_every_ps``; each run has its own seed (its run number). Saves
+    ``output`` (npz): ``start_index`` (biased-dataset indices), ``runs_per_start`` and
+    per frame ``phi`` (radians), ``run`` and ``t`` (ps since the run's start).
+    """
+    biased = data.load(biased_file)
+    block = reference["shooting"]
+    idx = shooting_starts(biased, int(block["max_starts"]), seed)
+    starts = write_start_structures(xtc, solute_pdb, template_gro, biased.t[idx],
+                                    Path(workdir) / "starts")
+    k = int(block["runs_per_start"])
+    settings = run_settings(md_settings, "bd", reference)
+    length_ps = float(block["length_ps"])
+    settings.update(save_every_ps=float(block["save_every_ps"]), energy_every_ps=length_ps,
+                    name=f"{md_settings['name']}-bd-shooting")
+    xtcs = simulate_runs(settings, [g for g in starts for _ in range(k)], length_ps, template_dir,
+                         top, index, workdir)
+    phi, run, t = run_phi(xtcs, solute_pdb) if xtcs else (np.empty(0), np.empty(0), np.empty(0))
+    out = {"start_index": idx, "runs_per_start": np.int64(k), "phi": phi.astype(np.float32),
+           "run": run.astype(np.int32), "t": t.astype(np.float32),
+           "save_every_ps": np.float64(block["save_every_ps"])}
+    np.savez_compressed(output, **out)
+    return out

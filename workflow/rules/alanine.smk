@@ -75,6 +75,64 @@ rule alanine_msm:
         "../scripts/alanine_msm.py"
 
 
+# Committor shooting with the BD dynamics: λ_1 of the slow φ process, which the MSM of
+# nanosecond runs cannot resolve (mdcv.shooting; method tpt-bd-uniform in the table).
+rule alanine_shooting_runs:
+    input:
+        biased="results/{system}/dataset/biased.npz",
+        xtc="results/{system}/md/biased/traj.xtc",
+        solute="results/{system}/md/topology/solute.pdb",
+        gro="results/{system}/md/topology/conf.gro",
+        top="results/{system}/md/topology/topol.top",
+        index="results/{system}/md/topology/index.ndx",
+        templates=lambda wc: mdsettings.stage_templates(config, wc.system, "unbiased", MDP_DIR),
+    output:
+        shots="results/{system}/reference/bd/shooting.npz",
+    wildcard_constraints:
+        system="|".join(REFERENCE_SYSTEMS) or "__none__",
+    log:
+        "results/logs/alanine/{system}/shooting_runs.log",
+    benchmark:
+        "results/benchmarks/alanine/{system}_shooting_runs.tsv"
+    params:
+        settings=lambda wc: mdsettings.stage_settings(config, wc.system, "unbiased0"),
+        reference=ALANINE_REF,
+        seed=seed_for("alanine_shooting"),
+        template_dir=mdp_dir,
+        workdir="results/{system}/md/work/shooting_bd",
+    threads: ALANINE_REF["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=lambda wc: mdcv_alanine.shooting_runtime(ALANINE_REF),
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/alanine_shooting_runs.py"
+
+
+rule alanine_shooting:
+    input:
+        shots="results/{system}/reference/bd/shooting.npz",
+        biased="results/{system}/dataset/biased.npz",
+    output:
+        rate="results/{system}/reference/bd/shooting.csv",
+    wildcard_constraints:
+        system="|".join(REFERENCE_SYSTEMS) or "__none__",
+    log:
+        "results/logs/alanine/{system}/shooting.log",
+    params:
+        shooting=ALANINE_REF["shooting"],
+        seed=seed_for("alanine_shooting_rate"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/ml.yaml"
+    script:
+        "../scripts/alanine_shooting.py"
+
+
 # The Langevin runs are the transfer learner's trajectory dataset (train.smk reads
 # results/{system}/dataset/trajectories.npz for `dataset: trajectories`).
 rule alanine_trajectories:
@@ -206,6 +264,8 @@ rule alanine_msm_figure:
     input:
         scan="results/{system}/reference/{dyn}/timescales.csv",
         ck="results/{system}/reference/{dyn}/ck_test.csv",
+        shooting=lambda wc: (f"results/{wc.system}/reference/bd/shooting.csv"
+                             if wc.dyn == "bd" and mdcv_alanine.shooting_enabled(config) else []),
     output:
         png=report("results/figures/alanine_{system}_msm_{dyn}.png",
                    caption="../report/alanine_msm.rst", category="alanine dipeptide",

@@ -5,4 +5,5 @@ from mdcv.logs import setup
 
 setup(snakemake.log[0])
 alaplots.msm_figure(snakemake.input.scan, snakemake.input.ck, snakemake.params.title,
-                    [snakemake.output.png, snakemake.output.pdf])
+                    [snakemake.output.png, snakemake.output.pdf],
+                    shooting_file=snakemake.input.get("shooting"))
