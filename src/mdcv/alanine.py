@@ -244,8 +244,8 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
     """λ_1 of the BD dynamics by committor shooting (:mod:`mdcv.shooting`), one row.
 
     ``shots``: the arrays of :func:`mdcv.refruns.make_shooting_runs`; ``biased``: the
-    biased dataset (weights, φ); ``settings``: ``alanine.reference.shooting``. Cores:
-    :func:`mdcv.msm.phi_cores`. Columns: ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹,
+    biased dataset (weights, φ); ``settings``: ``alanine.reference.shooting`` (its
+    ``cores``: :func:`mdcv.msm.phi_cores`; the same as the runs' starts used). Columns: ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹,
     block bootstrap over the biased frames), ``timescale_ns``, ``nu`` (reactive flux,
     ns⁻¹), ``rho_b`` (E_μ[q] ≈ μ(C7ax/αL)), ``var_q`` and the sample counts.
     """
@@ -259,10 +259,11 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
                               "reactive_pairs": 0, "unresolved_runs": 0, "transition_frames": 0,
                               "run_ps": float(settings["length_ps"]),
                               "save_every_ps": float(shots["save_every_ps"])}])
-    core, time_ps = shooting.first_hits(msm.phi_cores(shots["phi"]), shots["run"], shots["t"])
+    cores = settings["cores"]
+    core, time_ps = shooting.first_hits(msm.phi_cores(shots["phi"], cores), shots["run"], shots["t"])
     stats = shooting.start_statistics(core, time_ps / 1000.0, k)  # ns: rates in 1/ns
     rng = np.random.default_rng(seed)
-    res = shooting.rate(biased.w, msm.phi_cores(biased["phi"]), shots["start_index"], stats,
+    res = shooting.rate(biased.w, msm.phi_cores(biased["phi"], cores), shots["start_index"], stats,
                         int(settings["blocks"]), int(settings["n_bootstrap"]), rng)
     hit_ps = time_ps[core >= 0]
     log.info("committor shooting: %d starts × %d runs, %d reactive pairs, %d unresolved runs; "

@@ -216,15 +216,16 @@ def make_runs(biased_file, xtc, solute_pdb, template_gro, reference_gro, top, in
     return ds
 
 
-def shooting_starts(biased: data.Dataset, max_starts: int, seed: int) -> np.ndarray:
+def shooting_starts(biased: data.Dataset, max_starts: int, seed: int, cores=None) -> np.ndarray:
     """Dataset indices of the shooting starts: frames between the φ cores (at most
     ``max_starts``, drawn uniformly without replacement, so the reweighting still holds;
-    none, with a warning, when the biased data never left the cores)."""
+    none, with a warning, when the biased data never left the cores). ``cores``: see
+    :func:`mdcv.msm.phi_cores`."""
     from mdcv.msm import phi_cores
 
     if biased.get("phi") is None:
         raise DataError("committor shooting needs 'phi' in the biased dataset")
-    between = np.flatnonzero(phi_cores(biased["phi"]) < 0)
+    between = np.flatnonzero(phi_cores(biased["phi"], cores) < 0)
     if len(between) == 0:
         log.warning("no biased frame lies between the φ cores: the bias did not reach the "
                     "barrier, so committor shooting has no start; run the biased stage longer")
@@ -253,14 +254,14 @@ def make_shooting_runs(biased_file, xtc, solute_pdb, template_gro, top, index, t
     """Committor shooting with the BD reference dynamics (:mod:`mdcv.shooting`).
 
     ``runs_per_start`` Brownian-dynamics runs of ``length_ps`` from each of up to
-    ``max_starts`` biased frames between the φ cores (``alanine.reference.shooting``),
+    ``max_starts`` biased frames between the φ ``cores`` (``alanine.reference.shooting``),
     saved every ``save_every_ps``; each run has its own seed (its run number). Saves
     ``output`` (npz): ``start_index`` (biased-dataset indices), ``runs_per_start`` and
     per frame ``phi`` (radians), ``run`` and ``t`` (ps since the run's start).
     """
     biased = data.load(biased_file)
     block = reference["shooting"]
-    idx = shooting_starts(biased, int(block["max_starts"]), seed)
+    idx = shooting_starts(biased, int(block["max_starts"]), seed, block["cores"])
     starts = write_start_structures(xtc, solute_pdb, template_gro, biased.t[idx],
                                     Path(workdir) / "starts")
     k = int(block["runs_per_start"])
