@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdcv import mdp, msm, refruns
+from mdcv import cores, mdp, msm, refruns
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +81,7 @@ def test_bd_mdp_has_the_friction_that_d_implies():
 
 def test_phi_cores_leave_out_both_barriers():
     phi = np.array([-3.0, -1.0, -0.4, 0.0, 0.4, 1.0, 2.1, 2.4, 2.6, 3.1])
-    np.testing.assert_array_equal(msm.phi_cores(phi), [0, 0, -1, -1, -1, 1, -1, -1, 0, 0])
+    np.testing.assert_array_equal(cores.phi_cores(phi), [0, 0, -1, -1, -1, 1, -1, -1, 0, 0])
 
 
 def test_phi_crossings_count_core_to_core_transitions_only():

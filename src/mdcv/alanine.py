@@ -245,11 +245,13 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
 
     ``shots``: the arrays of :func:`mdcv.refruns.make_shooting_runs`; ``biased``: the
     biased dataset (weights, φ); ``settings``: ``alanine.reference.shooting`` (its
-    ``cores``: :func:`mdcv.msm.phi_cores`; the same as the runs' starts used). Columns: ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹,
-    block bootstrap over the biased frames), ``timescale_ns``, ``nu`` (reactive flux,
-    ns⁻¹), ``rho_b`` (E_μ[q] ≈ μ(C7ax/αL)), ``var_q`` and the sample counts.
+    ``cores``: :func:`mdcv.cores.phi_cores`, as for the runs' starts). Columns:
+    ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹, block bootstrap over the biased
+    frames), ``timescale_ns``, ``nu`` (reactive flux, ns⁻¹), ``rho_b`` (E_μ[q] ≈
+    μ(C7ax/αL)), ``var_q`` and the sample counts.
     """
-    from mdcv import msm, shooting
+    from mdcv import shooting
+    from mdcv.cores import phi_cores
 
     k = int(shots["runs_per_start"])
     if len(shots["start_index"]) == 0:
@@ -260,10 +262,10 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
                               "run_ps": float(settings["length_ps"]),
                               "save_every_ps": float(shots["save_every_ps"])}])
     cores = settings["cores"]
-    core, time_ps = shooting.first_hits(msm.phi_cores(shots["phi"], cores), shots["run"], shots["t"])
+    core, time_ps = shooting.first_hits(phi_cores(shots["phi"], cores), shots["run"], shots["t"])
     stats = shooting.start_statistics(core, time_ps / 1000.0, k)  # ns: rates in 1/ns
     rng = np.random.default_rng(seed)
-    res = shooting.rate(biased.w, msm.phi_cores(biased["phi"], cores), shots["start_index"], stats,
+    res = shooting.rate(biased.w, phi_cores(biased["phi"], cores), shots["start_index"], stats,
                         int(settings["blocks"]), int(settings["n_bootstrap"]), rng)
     hit_ps = time_ps[core >= 0]
     log.info("committor shooting: %d starts × %d runs, %d reactive pairs, %d unresolved runs; "

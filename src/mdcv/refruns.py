@@ -220,8 +220,8 @@ def shooting_starts(biased: data.Dataset, max_starts: int, seed: int, cores=None
     """Dataset indices of the shooting starts: frames between the φ cores (at most
     ``max_starts``, drawn uniformly without replacement, so the reweighting still holds;
     none, with a warning, when the biased data never left the cores). ``cores``: see
-    :func:`mdcv.msm.phi_cores`."""
-    from mdcv.msm import phi_cores
+    :func:`mdcv.cores.phi_cores`."""
+    from mdcv.cores import phi_cores
 
     if biased.get("phi") is None:
         raise DataError("committor shooting needs 'phi' in the biased dataset")
