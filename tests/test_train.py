@@ -99,3 +99,23 @@ def test_checkpoint_of_other_data_is_not_resumed(tmp_path):
     train_and_save(learner_class("generator"), ou_dataset(2000, seed=9), settings(steps=100),
                    tmp_path / "b", ck, seed=1)
     assert json.loads((tmp_path / "b" / "run.json").read_text())["resumed_from_step"] == 0
+
+
+def test_holdout_frames_never_touch_training_and_get_their_own_readouts(tmp_path):
+    ds = ou_dataset(3000)
+    other = ou_dataset(3000, seed=5)
+    # the same first 2000 frames; the held-out last third differs
+    mixed = Dataset(x=np.concatenate([ds.x[:2000], other.x[2000:]]), w=ds.w, t=ds.t,
+                    traj=ds.traj, extra=ds.extra)
+    s = settings(holdout=1 / 3, init="spectral", init_samples=500, init_steps=20)
+    a = train_and_save(learner_class("generator"), ds, s, tmp_path / "a", tmp_path / "a.pt", seed=1)
+    b = train_and_save(learner_class("generator"), mixed, s, tmp_path / "b", tmp_path / "b.pt", seed=1)
+    ra, rb = a.readouts.set_index(["readout", "index"]), b.readouts.set_index(["readout", "index"])
+    assert {"ritz-holdout", "galerkin-holdout"} <= set(ra.index.get_level_values(0))
+    for readout in ("rayleigh", "ritz", "galerkin"):  # trained and read on the first 2000 only
+        np.testing.assert_allclose(ra.loc[readout, "eigenvalue"], rb.loc[readout, "eigenvalue"])
+    assert not np.allclose(ra.loc["ritz-holdout", "eigenvalue"], rb.loc["ritz-holdout", "eigenvalue"])
+    np.testing.assert_allclose(ra.loc["ritz-holdout", "eigenvalue"], [1.0, 1.5], rtol=0.25)
+    assert np.load(tmp_path / "a" / "cv.npz")["cv"].shape == (3000, 2)  # every frame
+    with pytest.raises(ValueError, match="needs holdout"):
+        learner_class("generator")(ds, settings(readout="ritz-holdout"), torch.device("cpu"))

@@ -86,7 +86,7 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     """Train ``learner.model`` by minimizing ``learner.batch_loss`` over minibatches.
 
     ``learner`` provides ``model`` (nn.Module, already calibrated), ``n`` (number of
-    samples), ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float],
+    samples; minibatches come from the first ``n_train`` of them where it has one), ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float],
     estimates: 1D tensor or None)`` and optionally ``prepare(generator)``, run once
     before the first step of a fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
     ``checkpoint_every`` steps and on divergence the last good one is kept.
@@ -126,9 +126,10 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     device = next(model.parameters()).device
     t0 = time.perf_counter()
     running: dict[str, float] = {}
-    batch = min(batch, learner.n)
+    pool = int(getattr(learner, "n_train", learner.n))  # minibatches from the first `pool`
+    batch = min(batch, pool)
     for step in range(start, steps):
-        idx = torch.randint(0, learner.n, (batch,), generator=gen).to(device)
+        idx = torch.randint(0, pool, (batch,), generator=gen).to(device)
         learner.step = step
         loss, scalars, est = learner.batch_loss(idx)
         value = float(loss.detach())

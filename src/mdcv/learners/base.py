@@ -53,6 +53,11 @@ class BaseLearner:
         self.x = torch.as_tensor(dataset.x, dtype=torch.float32, device=device)
         self.w = torch.as_tensor(dataset.w, dtype=torch.float32, device=device)
         self.n = dataset.n
+        # ``holdout`` (generator learners): the last fraction of the frames is kept out of
+        # training (and of the spectral init) for out-of-sample read-outs
+        self.n_train = self.n - int(round(float(settings.get("holdout") or 0.0) * self.n))
+        if self.n_train < 2:
+            raise ValueError(f"holdout {settings.get('holdout')} leaves {self.n_train} training samples")
         self.data_digest = data_digest(dataset.x, dataset.w, dataset.traj)
         self.model: torch.nn.Module
 

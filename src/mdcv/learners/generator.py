@@ -8,7 +8,11 @@ over the last ``average_last`` steps: the study's), ``ritz`` (Rayleigh–Ritz in
 span of the learned functions on all data), ``galerkin`` (effective dynamics along
 f_1 for λ_1, then Ritz; see :mod:`mdcv.spectral`). The ``readout`` setting picks the
 one written to eigenvalues.csv; all are written to readouts.csv, with the std of
-ritz/galerkin from a bootstrap over samples.
+ritz/galerkin from a bootstrap over samples. With ``holdout`` h > 0 the last fraction h
+of the frames never enters training: ritz/galerkin are computed on the training frames,
+and ``ritz-holdout``/``galerkin-holdout`` on the held-out ones. The in-sample values can
+fall below λ_1 when the network overfits the few barrier frames; the held-out ones are
+bounds in expectation.
 
 References: Zhang, Li & Schütte (2022), J. Comput. Phys. 465, 111377.
 """
@@ -46,6 +50,9 @@ class GeneratorLearner(BaseLearner):
         omega = settings.get("omega") or default_omega(k)
         if len(omega) != k or any(a <= b for a, b in zip(omega[:-1], omega[1:], strict=False)):
             raise ValueError(f"omega must have k={k} strictly decreasing entries, got {omega}")
+        if settings.get("readout", "").endswith("-holdout") and self.n_train == self.n:
+            raise ValueError(f"readout {settings['readout']!r} needs holdout > 0 (the fraction "
+                             "of frames kept out of training)")
         diffusion, self.unit = coefficients(dataset, settings)
         self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
         self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
@@ -54,7 +61,7 @@ class GeneratorLearner(BaseLearner):
         self.model = EigenfunctionModel(
             getattr(pre, "out_dim", dataset.dim), k, settings["layers"], settings["activation"],
             settings["architecture"], settings["bounded_first"], pre=pre).to(device)
-        self.model.calibrate(self.x, self.w)
+        self.model.calibrate(self.x[: self.n_train], self.w[: self.n_train])
         self.log_w = torch.log(self.w.clamp_min(1e-30))
         self.step = 0
 
@@ -85,7 +92,8 @@ class GeneratorLearner(BaseLearner):
             return
         k = self.model.k
         rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=gen)))
-        sub = rng.choice(self.n, size=min(self.n, int(self.settings["init_samples"])), replace=False)
+        sub = rng.choice(self.n_train, size=min(self.n_train, int(self.settings["init_samples"])),
+                         replace=False)
         d = self.diffusion.double().cpu().numpy()
         vals, target = spectral.rbf_ritz(self.dataset.x[sub], self.dataset.w[sub], d,
                                          int(self.settings["init_centres"]), k, rng)
@@ -110,9 +118,24 @@ class GeneratorLearner(BaseLearner):
         """Fold the full-data Gram–Schmidt of the deflated loss into the model's output."""
         if not self.settings["deflation"] or self.model.k == 1:
             return
-        f, g = evaluate_in_chunks(self.model, self.x)
-        _, _, mix = deflate(f.double(), g.double(), self.w.double())
+        f, g = evaluate_in_chunks(self.model, self.x[: self.n_train])
+        _, _, mix = deflate(f.double(), g.double(), self.w[: self.n_train].double())
         self.model.mix.copy_(mix.to(self.model.mix) @ self.model.mix)
+
+    def _spectral_rows(self, f, g, w, d, suffix: str = "") -> tuple[list, np.ndarray]:
+        """ritz and galerkin rows on (f, g, w) with bootstrap stds; and the Ritz vectors."""
+        ritz_vals, ritz_vecs = spectral.ritz(f, g, w, d)
+        cells = (self.settings["galerkin_cells"], self.settings["galerkin_cells_rest"])
+        galerkin_vals = spectral.galerkin(f, g, w, d, *cells)
+        rng = np.random.default_rng(0)
+        boot = {"ritz": [], "galerkin": []}
+        for _ in range(N_BOOTSTRAP):
+            s = rng.integers(0, len(w), len(w))
+            boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
+            boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
+        return [_rows("ritz" + suffix, ritz_vals, np.std(boot["ritz"], 0), self.unit),
+                _rows("galerkin" + suffix, galerkin_vals, np.std(boot["galerkin"], 0), self.unit)
+                ], ritz_vecs
 
     def readout(self, result) -> Readout:
         self.freeze_deflation()
@@ -124,17 +147,11 @@ class GeneratorLearner(BaseLearner):
         # The study's read-out: sort each step's quotients ascending, then average.
         last_sorted = np.sort(last, axis=1)
         rows = [_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit)]
-        ritz_vals, ritz_vecs = spectral.ritz(f, g, w, d)
-        cells = (self.settings["galerkin_cells"], self.settings["galerkin_cells_rest"])
-        galerkin_vals = spectral.galerkin(f, g, w, d, *cells)
-        rng = np.random.default_rng(0)
-        boot = {"ritz": [], "galerkin": []}
-        for _ in range(N_BOOTSTRAP):
-            s = rng.integers(0, len(w), len(w))
-            boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
-            boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
-        rows.append(_rows("ritz", ritz_vals, np.std(boot["ritz"], 0), self.unit))
-        rows.append(_rows("galerkin", galerkin_vals, np.std(boot["galerkin"], 0), self.unit))
+        m = self.n_train  # in-sample read-outs on the training frames, -holdout ones after
+        in_sample, ritz_vecs = self._spectral_rows(f[:m], g[:m], w[:m], d)
+        rows += in_sample
+        if m < self.n:
+            rows += self._spectral_rows(f[m:], g[m:], w[m:], d, "-holdout")[0]
         readouts = pd.concat(rows, ignore_index=True)
         chosen = readouts[readouts["readout"] == self.settings["readout"]].drop(columns="readout")
         # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
