@@ -86,9 +86,10 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     """Train ``learner.model`` by minimizing ``learner.batch_loss`` over minibatches.
 
     ``learner`` provides ``model`` (nn.Module, already calibrated), ``n`` (number of
-    samples; minibatches come from the first ``n_train`` of them where it has one), ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float],
-    estimates: 1D tensor or None)`` and optionally ``prepare(generator)``, run once
-    before the first step of a fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
+    samples; minibatches come from the first ``n_train`` of them where it has one),
+    ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float], estimates: 1D tensor
+    or None)`` and optionally ``prepare(generator)``, run once before the first step of a
+    fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
     ``checkpoint_every`` steps and on divergence the last good one is kept.
     """
     checkpoint = Path(checkpoint)
