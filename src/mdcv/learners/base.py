@@ -55,11 +55,17 @@ class BaseLearner:
         self.n = dataset.n
         # ``holdout`` (generator learners): the last fraction of the frames is kept out of
         # training (and of the spectral init) for out-of-sample read-outs
-        self.n_train = self.n - int(round(float(settings.get("holdout") or 0.0) * self.n))
-        if self.n_train < 2:
-            raise ValueError(f"holdout {settings.get('holdout')} leaves {self.n_train} training samples")
+        self.n_holdout = int(round(float(settings.get("holdout") or 0.0) * self.n))
+        if self.n - self.n_holdout < 2:
+            raise ValueError(f"holdout {settings.get('holdout')} leaves {self.n - self.n_holdout} "
+                             "training samples")
         self.data_digest = data_digest(dataset.x, dataset.w, dataset.traj)
         self.model: torch.nn.Module
+
+    @property
+    def n_train(self) -> int:
+        """Training samples: the first n - n_holdout (``n`` may be redefined, e.g. pairs)."""
+        return self.n - self.n_holdout
 
     def batch_loss(self, idx: torch.Tensor):
         raise NotImplementedError
