@@ -109,3 +109,19 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     for name in targets[1:]:
         assert (tmp_path / name).stat().st_size > 0
         assert (tmp_path / name.replace(".png", ".pdf")).stat().st_size > 0
+
+
+def test_shooting_without_barrier_frames_gives_a_nan_row(tmp_path):
+    from mdcv.data import Dataset
+
+    biased = Dataset(x=np.zeros((4, 66)), w=np.ones(4), t=np.arange(4.0), traj=np.zeros(4, int),
+                     extra={"phi": np.array([-1.5, -1.4, 1.0, 1.1])})
+    shots = {"start_index": np.zeros(0, int), "runs_per_start": np.int64(4),
+             "phi": np.zeros(0), "run": np.zeros(0, int), "t": np.zeros(0),
+             "save_every_ps": np.float64(0.02)}
+    cfg = load_config()["alanine"]["reference"]["shooting"]
+    row = alanine.shooting_reference(shots, biased, cfg, 0)
+    assert np.isnan(row["eigenvalue"].iloc[0]) and row["starts"].iloc[0] == 0
+    row.to_csv(tmp_path / "shooting.csv", index=False)
+    table = alanine.shooting_rows("ala2-vacuum", tmp_path / "shooting.csv")
+    assert table["method"].iloc[0] == "tpt-bd-uniform" and table["unit"].iloc[0] == "1/ns"

@@ -115,7 +115,7 @@ class GeneratorLearner(BaseLearner):
         return f.double().cpu().numpy(), g.double().cpu().numpy()
 
     def freeze_deflation(self) -> None:
-        """Fold the full-data Gram–Schmidt of the deflated loss into the model's output."""
+        """Fold the Gram–Schmidt of the deflated loss on the training frames into the model's output."""
         if not self.settings["deflation"] or self.model.k == 1:
             return
         f, g = evaluate_in_chunks(self.model, self.x[: self.n_train])
