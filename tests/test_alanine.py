@@ -82,6 +82,7 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
         (tmp_path / "config" / name).symlink_to(ROOT / "config" / name)
     targets = ["results/tables/alanine_eigenvalues.csv",
                "results/figures/alanine_ala2-vacuum_msm_bd.png",
+               "results/figures/alanine_ala2-vacuum_msm_langevin.png",
                "results/figures/alanine_ala2-vacuum_generator-uniform.png",
                "results/figures/alanine_ala2-vacuum_convergence.png"]
     cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile"), "-c2",
