@@ -234,15 +234,12 @@ def shooting_starts(biased: data.Dataset, max_starts: int, seed: int, cores=None
 
 
 def run_phi(xtcs, solute_pdb) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """φ (radians), run id and time since the start (ps) of every frame of the runs."""
-    import mdtraj as md
-
-    top = md.load_topology(str(solute_pdb))
+    """φ (radians, :func:`mdcv.features.dihedrals`, as in the datasets), run id and time
+    since the start (ps) of every frame of the runs."""
     phi, run, t = [], [], []
     for r, xtc in enumerate(xtcs):  # one load per run file
-        traj = md.load(str(xtc), top=top)
-        _, angles = md.compute_phi(traj)
-        phi.append(angles[:, 0])
+        traj = features.load_solute(str(xtc), str(solute_pdb))
+        phi.append(features.dihedrals(traj)[0])
         run.append(np.full(traj.n_frames, r))
         t.append(traj.time - traj.time[0])
     return np.concatenate(phi), np.concatenate(run), np.concatenate(t)
