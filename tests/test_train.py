@@ -10,6 +10,7 @@ from mdcv.data import Dataset
 from mdcv.errors import TrainingDivergedError
 from mdcv.learners import learner_class
 from mdcv.learners.base import train_and_save
+from mdcv.train import fit
 
 
 def ou_dataset(n=6000, a=1.0, b=1.5, seed=0):
@@ -119,3 +120,59 @@ def test_holdout_frames_never_touch_training_and_get_their_own_readouts(tmp_path
     assert np.load(tmp_path / "a" / "cv.npz")["cv"].shape == (3000, 2)  # every frame
     with pytest.raises(ValueError, match="needs holdout"):
         learner_class("generator")(ds, settings(readout="ritz-holdout"), torch.device("cpu"))
+
+
+class ScriptedLearner:
+    """A one-parameter model whose validation scores follow a script (lower is better)."""
+
+    def __init__(self, scores):
+        self.model = torch.nn.Linear(1, 1)
+        self.n, self.n_train, self.n_validation = 100, 80, 20
+        self.scores = iter(scores)
+        self.states = {}  # step of each validation -> the model's weight then
+        self.step = 0
+
+    def batch_loss(self, idx):
+        loss = (self.model(torch.ones(len(idx), 1)) - 5.0).pow(2).mean()
+        return loss, {}, None
+
+    def validation_score(self):
+        self.states[len(self.states)] = self.model.weight.detach().clone()
+        return next(self.scores)
+
+
+def test_model_selection_restores_the_best_validated_model_and_stops_on_patience(tmp_path):
+    s = settings(steps=1000, validate_every=10, patience=2, checkpoint_every=1000)
+    learner = ScriptedLearner([3.0, 1.0, 2.0, 1.5, 0.5])
+    result = fit(learner, s, tmp_path / "ck.pt", seed=1)
+    # scores 3, 1 (best, step 20), 2, 1.5: two without improvement, so it stops at step 40
+    assert result.extra["selected_step"] == 20 and result.extra["stopped_at"] == 40
+    assert list(result.extra["validation"]["score"]) == [3.0, 1.0, 2.0, 1.5]
+    torch.testing.assert_close(learner.model.weight.detach(), learner.states[1])
+    # a rerun finds the stopped run in its checkpoint: no more steps, the same model
+    again = ScriptedLearner([9.0])
+    result = fit(again, s, tmp_path / "ck.pt", seed=1)
+    assert result.extra["selected_step"] == 20 and again.states == {}
+    torch.testing.assert_close(again.model.weight.detach(), learner.states[1])
+
+
+def test_validation_frames_choose_the_model_and_get_their_own_readouts(tmp_path):
+    s = settings(steps=200, validation=0.2, holdout=0.2, validate_every=50)
+    ds = ou_dataset(3000)
+    learner = learner_class("generator")(ds, s, torch.device("cpu"))
+    assert (learner.n_train, learner.n_validation, learner.n_holdout) == (1800, 600, 600)
+    readout = train_and_save(learner_class("generator"), ds, s, tmp_path / "m", tmp_path / "ck.pt",
+                             seed=1)
+    run = json.loads((tmp_path / "m" / "run.json").read_text())
+    scores = pd.read_csv(tmp_path / "m" / "validation.csv")
+    assert list(scores["step"]) == [50, 100, 150, 200]
+    assert run["selected_step"] == scores["step"][scores["score"].idxmin()]
+    # the read-out model is the chosen one: its Ritz values on the validation frames give
+    # the recorded best score Σ ω_i log λ_i
+    ritz = readout.readouts.query("readout == 'ritz-validation'")["eigenvalue"].to_numpy()
+    omega = learner.omega.numpy()
+    assert np.dot(omega, np.log(ritz)) == pytest.approx(scores["score"].min(), rel=1e-4)
+    assert {"galerkin-validation", "galerkin-holdout"} <= set(readout.readouts["readout"])
+    with pytest.raises(ValueError, match="leave 1 training samples"):
+        learner_class("generator")(ou_dataset(10), settings(validation=0.5, holdout=0.4),
+                                   torch.device("cpu"))

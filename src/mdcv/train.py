@@ -91,6 +91,12 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     or None)`` and optionally ``prepare(generator)``, run once before the first step of a
     fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
     ``checkpoint_every`` steps and on divergence the last good one is kept.
+
+    Model selection: when the learner has ``n_validation`` > 0 frames and a
+    ``validation_score()`` (lower is better) and ``validate_every`` > 0, the score is
+    computed every ``validate_every`` steps and the best model is restored at the end;
+    with ``patience`` p > 0 training stops after p scores without improvement. The
+    scores, the chosen step and the stopping step are in ``TrainingResult.extra``.
     """
     checkpoint = Path(checkpoint)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -114,12 +120,21 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
             state = None
     else:
         state = None
+    validate_every = int(settings.get("validate_every") or 0)
+    selecting = (validate_every > 0 and getattr(learner, "n_validation", 0) > 0
+                 and hasattr(learner, "validation_score"))
+    patience = int(settings.get("patience") or 0)
+    best: dict | None = None  # step, score and a CPU copy of the best model's state
+    validation: list[dict] = []
+    stopped = False
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         gen.set_state(state["generator"])
         history, estimates, start = state["history"], list(state["estimates"]), state["step"]
+        best, validation = state.get("best"), list(state.get("validation", []))
+        stopped = bool(state.get("stopped", False))
         log.info("resumed from checkpoint %s at step %d", checkpoint, start)
     resumed_from = saved_step = start
     if start == 0 and hasattr(learner, "prepare"):
@@ -129,7 +144,7 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     running: dict[str, float] = {}
     pool = int(getattr(learner, "n_train", learner.n))  # minibatches from the first `pool`
     batch = min(batch, pool)
-    for step in range(start, steps):
+    for step in range(start, start if stopped else steps):
         idx = torch.randint(0, pool, (batch,), generator=gen).to(device)
         learner.step = step
         loss, scalars, est = learner.batch_loss(idx)
@@ -161,20 +176,53 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
             history.append(row)
             running = {}
             log.info("step %d/%d loss %.6g", step + 1, steps, row["loss"])
-        if (step + 1) % settings["checkpoint_every"] == 0 or step + 1 == steps:
+        if selecting and ((step + 1) % validate_every == 0 or step + 1 == steps):
+            best, stopped = _validate(learner, model, step + 1, best, validation,
+                                      patience * validate_every)
+        if (step + 1) % settings["checkpoint_every"] == 0 or step + 1 == steps or stopped:
             _save_checkpoint(checkpoint, model, optimizer, scheduler, gen, history,
-                             estimates, step + 1, fp)
+                             estimates, step + 1, fp,
+                             selection={"best": best, "validation": validation,
+                                        "stopped": stopped})
             saved_step = step + 1
+        if stopped:
+            log.info("no better validation score for %d steps: training stops at step %d",
+                     patience * validate_every, step + 1)
+            break
+    extra = {}
+    if best is not None:
+        model.load_state_dict(best["model"])
+        log.info("model of step %d restored (validation score %.6g)", best["step"], best["score"])
+        extra = {"validation": pd.DataFrame(validation), "selected_step": best["step"],
+                 "stopped_at": saved_step if stopped else None}
     return TrainingResult(history=pd.DataFrame(history),
                           step_estimates=np.array(estimates) if estimates else np.empty((0, 0)),
                           device=str(device), wall_s=time.perf_counter() - t0,
-                          resumed_from=resumed_from)
+                          resumed_from=resumed_from, extra=extra)
 
 
-def _save_checkpoint(path, model, optimizer, scheduler, gen, history, estimates, step, fp):
+def _validate(learner, model, step: int, best: dict | None, validation: list[dict],
+              patience_steps: int) -> tuple[dict, bool]:
+    """Score the model on the validation frames; keep the best; say whether to stop."""
+    score = learner.validation_score()
+    if not math.isfinite(score):
+        raise TrainingDivergedError(f"validation score at step {step} is {score}: the learned "
+                                    "functions are constant or not finite on the validation "
+                                    "frames; lower 'lr' or raise 'validation'")
+    validation.append({"step": step, "score": score})
+    if best is None or score < best["score"]:
+        best = {"step": step, "score": score,
+                "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
+    log.info("step %d validation score %.6g (best %.6g at step %d)", step, score, best["score"],
+             best["step"])
+    return best, patience_steps > 0 and step - best["step"] >= patience_steps
+
+
+def _save_checkpoint(path, model, optimizer, scheduler, gen, history, estimates, step, fp,
+                     selection: dict | None = None):
     tmp = Path(str(path) + ".tmp")
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "generator": gen.get_state(),
                 "history": history, "estimates": np.array(estimates), "step": step,
-                "fingerprint": fp}, tmp)
+                "fingerprint": fp, **(selection or {})}, tmp)
     tmp.replace(path)

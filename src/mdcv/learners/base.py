@@ -53,19 +53,23 @@ class BaseLearner:
         self.x = torch.as_tensor(dataset.x, dtype=torch.float32, device=device)
         self.w = torch.as_tensor(dataset.w, dtype=torch.float32, device=device)
         self.n = dataset.n
-        # ``holdout`` (generator learners): the last fraction of the frames is kept out of
-        # training (and of the spectral init) for out-of-sample read-outs
+        # Generator learners: frames [n_train, n_train + n_validation) choose the model
+        # (``validation``), the last n_holdout frames give out-of-sample read-outs
+        # (``holdout``); neither block trains, nor enters the spectral init.
         self.n_holdout = int(round(float(settings.get("holdout") or 0.0) * self.n))
-        if self.n - self.n_holdout < 2:
-            raise ValueError(f"holdout {settings.get('holdout')} leaves {self.n - self.n_holdout} "
-                             "training samples")
+        self.n_validation = int(round(float(settings.get("validation") or 0.0) * self.n))
+        if self.n_train < 2:
+            raise ValueError(f"holdout {settings.get('holdout')} and validation "
+                             f"{settings.get('validation')} leave {self.n_train} training samples; "
+                             "lower them")
         self.data_digest = data_digest(dataset.x, dataset.w, dataset.traj)
         self.model: torch.nn.Module
 
     @property
     def n_train(self) -> int:
-        """Training samples: the first n - n_holdout (``n`` may be redefined, e.g. pairs)."""
-        return self.n - self.n_holdout
+        """Training samples: the first n - n_validation - n_holdout (``n`` may be redefined,
+        e.g. pairs)."""
+        return self.n - getattr(self, "n_validation", 0) - self.n_holdout
 
     def batch_loss(self, idx: torch.Tensor):
         raise NotImplementedError
@@ -107,7 +111,9 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
     """Build, train and read out a learner; write the model directory contract.
 
     Files: model.pt (state dict + hyper-parameters), model.ts (TorchScript),
-    history.csv, eigenvalues.csv, readouts.csv, cv.npz, run.json (device, wall time).
+    history.csv, eigenvalues.csv, readouts.csv, cv.npz, run.json (device, wall time;
+    the selected step with model selection) and, with model selection, validation.csv
+    (step, score).
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -125,11 +131,14 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
     export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32),
                        outdir / "model.ts")
     result.history.to_csv(outdir / "history.csv", index=False)
+    if "validation" in result.extra:
+        result.extra["validation"].to_csv(outdir / "validation.csv", index=False)
     readout.eigenvalues.to_csv(outdir / "eigenvalues.csv", index=False)
     readout.readouts.to_csv(outdir / "readouts.csv", index=False)
     np.savez(outdir / "cv.npz", **readout.cv)
     info = {"device": result.device, "wall_s": result.wall_s, "resumed_from_step": result.resumed_from,
-            "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info}
+            "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info,
+            **{k: v for k, v in result.extra.items() if k != "validation"}}
     (outdir / "run.json").write_text(json.dumps(info, indent=2, default=float))
     log.info("wrote %s (device %s, %.1f s)", outdir, result.device, result.wall_s)
     return readout

@@ -14,6 +14,12 @@ and ``ritz-holdout``/``galerkin-holdout`` on the held-out ones. The in-sample va
 fall below λ_1 when the network overfits the few barrier frames; the held-out ones are
 bounds in expectation.
 
+**Model selection**: with ``validation`` v > 0 the fraction v of the frames just before
+the held-out block never trains either; every ``validate_every`` steps
+:meth:`GeneratorLearner.validation_score` is computed on them, and the best model is
+the one read out (:func:`mdcv.train.fit`; ``patience`` stops training early). Its
+``-validation`` read-outs are biased low by the choice; the ``-holdout`` ones are not.
+
 References: Zhang, Li & Schütte (2022), J. Comput. Phys. 465, 111377.
 """
 
@@ -50,7 +56,7 @@ class GeneratorLearner(BaseLearner):
         omega = settings.get("omega") or default_omega(k)
         if len(omega) != k or any(a <= b for a, b in zip(omega[:-1], omega[1:], strict=False)):
             raise ValueError(f"omega must have k={k} strictly decreasing entries, got {omega}")
-        if settings.get("readout", "").endswith("-holdout") and self.n_train == self.n:
+        if settings.get("readout", "").endswith("-holdout") and self.n_holdout == 0:
             raise ValueError(f"readout {settings['readout']!r} needs holdout > 0 (the fraction "
                              "of frames kept out of training)")
         diffusion, self.unit = coefficients(dataset, settings)
@@ -114,6 +120,21 @@ class GeneratorLearner(BaseLearner):
         f, g = evaluate_in_chunks(self.model, self.x)
         return f.double().cpu().numpy(), g.double().cpu().numpy()
 
+    def validation_score(self) -> float:
+        """Model-selection score on the validation frames (lower is better).
+
+        Σ_i ω_i log λ_i with λ_i the Rayleigh–Ritz eigenvalues in the span of the learned
+        functions on those frames: the training objective made scale-free, so a slow
+        λ_1 ≈ 1e-3 ns⁻¹ counts as much as a fast λ_2 ≈ 5 ns⁻¹. Ritz values of frames the
+        network never saw rise when it overfits the training frames.
+        """
+        lo, hi = self.n_train, self.n_train + self.n_validation
+        f, g = evaluate_in_chunks(self.model, self.x[lo:hi])
+        vals, _ = spectral.ritz(f.double().cpu().numpy(), g.double().cpu().numpy(),
+                                self.dataset.w[lo:hi], self.diffusion.double().cpu().numpy())
+        logs = np.log(np.maximum(vals, 1e-300))
+        return float(np.dot(self.omega.double().cpu().numpy(), logs))
+
     def freeze_deflation(self) -> None:
         """Fold the Gram–Schmidt of the deflated loss on the training frames into the model's output."""
         if not self.settings["deflation"] or self.model.k == 1:
@@ -147,11 +168,15 @@ class GeneratorLearner(BaseLearner):
         # The study's read-out: sort each step's quotients ascending, then average.
         last_sorted = np.sort(last, axis=1)
         rows = [_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit)]
-        m = self.n_train  # in-sample read-outs on the training frames, -holdout ones after
+        m = self.n_train  # in-sample read-outs on the training frames, the others after
         in_sample, ritz_vecs = self._spectral_rows(f[:m], g[:m], w[:m], d)
         rows += in_sample
-        if m < self.n:
-            rows += self._spectral_rows(f[m:], g[m:], w[m:], d, "-holdout")[0]
+        if self.n_validation:
+            v = slice(m, m + self.n_validation)
+            rows += self._spectral_rows(f[v], g[v], w[v], d, "-validation")[0]
+        if self.n_holdout:
+            h = slice(self.n - self.n_holdout, self.n)
+            rows += self._spectral_rows(f[h], g[h], w[h], d, "-holdout")[0]
         readouts = pd.concat(rows, ignore_index=True)
         chosen = readouts[readouts["readout"] == self.settings["readout"]].drop(columns="readout")
         # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
