@@ -5,7 +5,9 @@ degrees on the axes, eigenvalues in ns⁻¹ with their convention in the legend.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -67,15 +69,25 @@ def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
 
 def convergence_figure(histories: Sequence[str], labels: Sequence[str], published: dict,
                        system: str, paths: Sequence[str]) -> None:
-    """Eigenvalue estimates (ns⁻¹, log scale) over training steps, published values dashed."""
+    """Eigenvalue estimates (ns⁻¹, log scale) over training steps, published values dashed.
+
+    Where a learner chose its model on validation frames (``selected_step`` in the
+    run.json beside its history.csv), a dotted line in the colour of its λ1 curve marks that step.
+    """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 4))
     for path, label in zip(histories, labels, strict=True):
         hist = pd.read_csv(path)
         cols = sorted(c for c in hist.columns if c.startswith("estimate_"))
+        colour = None
         for j, col in enumerate(cols):
-            ax.plot(hist["step"], np.abs(hist[col]), lw=1,
-                    label=f"{label} λ{j + 1}" if j < 3 else None)
+            (line,) = ax.plot(hist["step"], np.abs(hist[col]), lw=1,
+                              label=f"{label} λ{j + 1}" if j < 3 else None)
+            colour = colour or line.get_color()
+        run = Path(path).with_name("run.json")
+        selected = json.loads(run.read_text()).get("selected_step") if run.is_file() else None
+        if selected:
+            ax.axvline(selected, color=colour, ls=":", lw=1, label=f"{label}: chosen model")
     if system == "ala2-vacuum":
         for lam in published["eigenvalues"]:
             ax.axhline(lam, color="k", ls="--", lw=0.8)

@@ -236,6 +236,8 @@ rule alanine_convergence_figure:
     input:
         histories=lambda wc: [f"results/{wc.system}/models/{name}/history.csv"
                               for name in mdcv_alanine.eigen_learners(config, wc.system)],
+        runs=lambda wc: [f"results/{wc.system}/models/{name}/run.json"  # the chosen steps
+                         for name in mdcv_alanine.eigen_learners(config, wc.system)],
     output:
         png=report("results/figures/alanine_{system}_convergence.png",
                    caption="../report/alanine_figures.rst", category="alanine dipeptide",
