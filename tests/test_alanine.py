@@ -104,6 +104,8 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     shots = np.load(tmp_path / "results/ala2-vacuum/reference/bd/shooting.npz")
     assert int(shots["runs_per_start"]) == 2 and len(shots["start_index"]) <= 3
     assert len(np.unique(shots["run"])) == 2 * len(shots["start_index"])
+    committors = pd.read_csv(tmp_path / "results/ala2-vacuum/reference/bd/committors.csv")
+    assert committors["start_index"].tolist() == shots["start_index"].tolist()
     if len(shots["start_index"]):  # frames 0.02 ps apart, 2 ps per run
         assert np.diff(shots["t"][:2])[0] == pytest.approx(0.02, abs=1e-4)
         assert shots["t"].max() == pytest.approx(2.0, abs=1e-3)
@@ -126,3 +128,38 @@ def test_shooting_without_barrier_frames_gives_a_nan_row(tmp_path):
     row.to_csv(tmp_path / "shooting.csv", index=False)
     table = alanine.shooting_rows("ala2-vacuum", tmp_path / "shooting.csv")
     assert table["method"].iloc[0] == "tpt-bd-uniform" and table["unit"].iloc[0] == "1/ns"
+    assert alanine.shooting_committors(shots, cfg).empty
+
+
+def test_shooting_committors_per_start_and_in_halves():
+    # two starts × 4 runs of two frames (start between the cores, then a core):
+    # start 0: b, b, a, a; start 1: a, b, a, b
+    second = np.array([1.0, 1.0, -1.0, -1.0, -1.0, 1.0, -1.0, 1.0])
+    phi = np.stack([np.zeros(8), second], 1).ravel()
+    shots = {"start_index": np.array([7, 3]), "runs_per_start": np.int64(4), "phi": phi,
+             "run": np.repeat(np.arange(8), 2), "t": np.tile([0.0, 0.02], 8)}
+    q = alanine.shooting_committors(shots, load_config()["alanine"]["reference"]["shooting"])
+    assert q["start_index"].tolist() == [7, 3]
+    np.testing.assert_allclose(q[["q", "q_half_1", "q_half_2"]].to_numpy(),
+                               [[0.5, 1.0, 0.0], [0.5, 0.5, 0.5]])
+    assert q["resolved_runs"].tolist() == [4, 4]
+
+
+def test_spearman_against_the_shooting_committor(tmp_path):
+    rng = np.random.default_rng(0)
+    n, starts = 400, np.arange(0, 400, 4)
+    phi = rng.uniform(-np.pi, np.pi, n)
+    q = rng.uniform(0, 1, len(starts))
+    f1 = rng.normal(size=n)
+    f1[starts] = np.tanh(3 * (q - 0.5))  # a monotone function of q on the start frames
+    np.savez(tmp_path / "cv.npz", cv=np.stack([f1, f1], 1), sorted_cv=np.stack([f1, f1], 1))
+    noisy = np.clip(q + rng.normal(0, 0.1, len(q)), 0, 1)
+    committors = pd.DataFrame({"start_index": starts, "q": q, "q_half_1": noisy, "q_half_2": q,
+                               "resolved_runs": 16})
+    rows = alanine.spearman_rows("ala2-vacuum", {"g": tmp_path}, {"phi": phi}, None, committors)
+    row = rows.iloc[0]
+    assert row["spearman_committor"] == pytest.approx(1.0)
+    assert row["spearman_committor_phi"] < 0.3  # φ is random here
+    assert 0.8 < row["spearman_committor_ceiling"] < 1.0 and row["committor_starts"] == len(starts)
+    assert "spearman_committor" not in alanine.spearman_rows("ala2-vacuum", {"g": tmp_path},
+                                                             {"phi": phi}).columns

@@ -156,7 +156,8 @@ def table_plan(config: dict) -> dict:
     directory), references (system, dynamics, file) and the biased datasets."""
     from mdcv.config import learner_settings
 
-    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}, "shooting": []}
+    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}, "shooting": [],
+            "committors": {}}
     for system in systems(config):
         plan["datasets"][system] = f"results/{system}/dataset/biased.npz"
         for name in system_learners(config, system):
@@ -176,6 +177,7 @@ def table_plan(config: dict) -> dict:
         if shooting_enabled(config):
             plan["shooting"].append({"system": system,
                                      "file": f"results/{system}/reference/bd/shooting.csv"})
+            plan["committors"][system] = f"results/{system}/reference/bd/committors.csv"
     return plan
 
 
@@ -189,6 +191,7 @@ def table_inputs(config: dict) -> dict:
         "references": [e["file"] for e in plan["references"]],
         "eigenvectors": list(plan["eigenvectors"].values()),
         "shooting": [e["file"] for e in plan["shooting"]],
+        "committors": list(plan["committors"].values()),
         "datasets": list(plan["datasets"].values()),
     }
 
@@ -285,6 +288,34 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
         "median_hit_ps": float(np.median(hit_ps)) if len(hit_ps) else np.nan}])
 
 
+def shooting_committors(shots: dict, settings: dict) -> pd.DataFrame:
+    """Per start frame: the committor estimate q̂ (fraction of runs entering core b first).
+
+    Columns ``start_index`` (biased frame), ``q`` (all runs), ``q_half_1``/``q_half_2``
+    (the first and second half of the runs, for the split-half reliability that bounds
+    any Spearman ρ against q̂) and ``resolved_runs``. A learned φ_1 should order the
+    barrier frames as q does (near the barrier φ_1 ≈ affine in q for a two-state process).
+    """
+    from mdcv import shooting
+    from mdcv.cores import phi_cores
+
+    columns = ["start_index", "q", "q_half_1", "q_half_2", "resolved_runs"]
+    k = int(shots["runs_per_start"])
+    if len(shots["start_index"]) == 0:
+        return pd.DataFrame(columns=columns)
+    core, time_ps = shooting.first_hits(phi_cores(shots["phi"], settings["cores"]), shots["run"],
+                                        shots["t"])
+    core, time_ps = core.reshape(-1, k), time_ps.reshape(-1, k)
+    h = k // 2
+    halves = [shooting.start_statistics(core[:, part].ravel(), time_ps[:, part].ravel(),
+                                        part.stop - part.start)["q"] if h >= 2 else
+              np.full(len(core), np.nan) for part in (slice(0, h), slice(h, k))]
+    stats = shooting.start_statistics(core.ravel(), time_ps.ravel(), k)
+    return pd.DataFrame({"start_index": shots["start_index"], "q": stats["q"],
+                         "q_half_1": halves[0], "q_half_2": halves[1],
+                         "resolved_runs": k - stats["unresolved"]})[columns]
+
+
 # --- the table -------------------------------------------------------------------------------
 def _rows(system, method, values, stds, convention, readout, detail="") -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
@@ -354,12 +385,18 @@ def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_cons
                  f"CV output {idx + 1}; std: bootstrap over samples")
 
 
-def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd.DataFrame:
-    """|Spearman| of each learner's first function vs φ and vs the MSM's slowest eigenvector.
+def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None,
+                  committors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """|Spearman| of each learner's first function vs φ, the MSM's slowest eigenvector
+    and the shooting committor.
 
     φ is unwrapped with its cut at 2.2 rad (126°, an unpopulated gap between C7ax/αL and
     β), so it orders C7eq/β/αR (φ < 0, and β just past ±180°) against C7ax/αL on the
-    biased frames; the MSM vector is the reference eigenfunction.
+    biased frames; the MSM vector is the reference eigenfunction. ``committors``
+    (:func:`shooting_committors`) adds ``spearman_committor``: ρ against q̂ on the
+    shooting start frames (between the φ cores, where φ_1 carries its slope), beside
+    ``spearman_committor_phi`` (φ itself there) and ``spearman_committor_ceiling`` (the
+    split-half reliability of q̂, Spearman–Brown corrected: no function can do better).
     """
     from scipy.stats import spearmanr
 
@@ -369,6 +406,14 @@ def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd
     # process) has this |ρ| against φ, from the ties alone
     step = (phi > np.mod(0.0 - PHI_CUT, 2 * np.pi)).astype(float)
     ceiling = abs(spearmanr(step, phi).statistic)
+    shot = {}
+    if committors is not None and len(committors) >= 3:
+        c = committors[np.isfinite(committors["q"])]
+        half = c[np.isfinite(c["q_half_1"]) & np.isfinite(c["q_half_2"])]
+        r = spearmanr(half["q_half_1"], half["q_half_2"]).statistic if len(half) >= 3 else np.nan
+        shot = {"index": c["start_index"].to_numpy(int), "q": c["q"].to_numpy(),
+                "ceiling": 2 * r / (1 + r) if np.isfinite(r) and r > -1 else np.nan}
+        shot["phi"] = abs(spearmanr(phi[shot["index"]], shot["q"]).statistic)
     for learner, model_dir in model_dirs.items():
         cv = np.load(Path(model_dir) / "cv.npz")
         f = cv["sorted_cv"][:, 0] if "sorted_cv" in cv.files else cv["cv"][:, 0]
@@ -380,6 +425,11 @@ def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None) -> pd
                "spearman_basin_indicator": abs(spearmanr(f, step).statistic)}
         if eigenvector is not None:
             row["spearman_msm"] = abs(spearmanr(f, eigenvector).statistic)
+        if shot:
+            row.update({"spearman_committor": abs(spearmanr(f[shot["index"]], shot["q"]).statistic),
+                        "spearman_committor_phi": shot["phi"],
+                        "spearman_committor_ceiling": shot["ceiling"],
+                        "committor_starts": len(shot["q"])})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -403,7 +453,9 @@ def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, 
         vec = np.load(vec_file)["eigenvector"] if vec_file else None
         dirs = {e["learner"]: e["dir"] for e in plan["learners"]
                 if e["system"] == system and e["kind"] == "generator"}
-        spearman.append(spearman_rows(system, dirs, datasets[system], vec))
+        q_file = plan.get("committors", {}).get(system)
+        committors = pd.read_csv(q_file) if q_file else None
+        spearman.append(spearman_rows(system, dirs, datasets[system], vec, committors))
     for ref in plan["references"]:
         parts.append(reference_rows(ref["system"], ref["dynamics"], ref["file"]))
     for ref in plan.get("shooting", []):

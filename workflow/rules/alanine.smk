@@ -116,6 +116,7 @@ rule alanine_shooting:
         biased="results/{system}/dataset/biased.npz",
     output:
         rate="results/{system}/reference/bd/shooting.csv",
+        committors="results/{system}/reference/bd/committors.csv",
     wildcard_constraints:
         system="|".join(REFERENCE_SYSTEMS) or "__none__",
     log:
