@@ -130,8 +130,11 @@ class GeneratorLearner(BaseLearner):
         """
         lo, hi = self.n_train, self.n_train + self.n_validation
         f, g = evaluate_in_chunks(self.model, self.x[lo:hi])
-        vals, _ = spectral.ritz(f.double().cpu().numpy(), g.double().cpu().numpy(),
-                                self.dataset.w[lo:hi], self.diffusion.double().cpu().numpy())
+        try:
+            vals, _ = spectral.ritz(f.double().cpu().numpy(), g.double().cpu().numpy(),
+                                    self.dataset.w[lo:hi], self.diffusion.double().cpu().numpy())
+        except np.linalg.LinAlgError:  # a function constant on these frames: no score
+            return float("nan")
         logs = np.log(np.maximum(vals, 1e-300))
         return float(np.dot(self.omega.double().cpu().numpy(), logs))
 
