@@ -102,6 +102,16 @@ def test_checkpoint_of_other_data_is_not_resumed(tmp_path):
     assert json.loads((tmp_path / "b" / "run.json").read_text())["resumed_from_step"] == 0
 
 
+def test_checkpoint_past_the_steps_asked_for_is_not_resumed(tmp_path):
+    ck = tmp_path / "ck.pt"
+    train_and_save(learner_class("generator"), ou_dataset(2000), settings(steps=100),
+                   tmp_path / "a", ck, seed=1)
+    train_and_save(learner_class("generator"), ou_dataset(2000), settings(steps=50),
+                   tmp_path / "b", ck, seed=1)
+    run = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert run["resumed_from_step"] == 0 and len(pd.read_csv(tmp_path / "b" / "history.csv")) == 1
+
+
 def test_holdout_frames_never_touch_training_and_get_their_own_readouts(tmp_path):
     ds = ou_dataset(3000)
     other = ou_dataset(3000, seed=5)

@@ -120,6 +120,12 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
             state = None
     else:
         state = None
+    if state is not None and state["step"] > steps:
+        stale = checkpoint.with_suffix(".stale.pt")
+        checkpoint.replace(stale)
+        log.warning("checkpoint %s is at step %d, past the %d steps now asked for; moved to %s "
+                    "and training starts over", checkpoint, state["step"], steps, stale)
+        state = None
     validate_every = int(settings.get("validate_every") or 0)
     selecting = (validate_every > 0 and getattr(learner, "n_validation", 0) > 0
                  and hasattr(learner, "validation_score"))
