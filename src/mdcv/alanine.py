@@ -265,7 +265,7 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
                               "run_ps": float(settings["length_ps"]),
                               "save_every_ps": float(shots["save_every_ps"])}])
     cores = settings["cores"]
-    core, time_ps = shooting.first_hits(phi_cores(shots["phi"], cores), shots["run"], shots["t"])
+    core, time_ps = _shooting_hits(shots, cores)
     stats = shooting.start_statistics(core, time_ps / 1000.0, k)  # ns: rates in 1/ns
     rng = np.random.default_rng(seed)
     res = shooting.rate(biased.w, phi_cores(biased["phi"], cores), shots["start_index"], stats,
@@ -288,6 +288,14 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
         "median_hit_ps": float(np.median(hit_ps)) if len(hit_ps) else np.nan}])
 
 
+def _shooting_hits(shots: dict, cores) -> tuple[np.ndarray, np.ndarray]:
+    """Core each shooting run enters first, and when (ps): :func:`mdcv.shooting.first_hits`."""
+    from mdcv import shooting
+    from mdcv.cores import phi_cores
+
+    return shooting.first_hits(phi_cores(shots["phi"], cores), shots["run"], shots["t"])
+
+
 def shooting_committors(shots: dict, settings: dict) -> pd.DataFrame:
     """Per start frame: the committor estimate q̂ (fraction of runs entering core b first).
 
@@ -297,20 +305,23 @@ def shooting_committors(shots: dict, settings: dict) -> pd.DataFrame:
     barrier frames as q does (near the barrier φ_1 ≈ affine in q for a two-state process).
     """
     from mdcv import shooting
-    from mdcv.cores import phi_cores
 
     columns = ["start_index", "q", "q_half_1", "q_half_2", "resolved_runs"]
     k = int(shots["runs_per_start"])
     if len(shots["start_index"]) == 0:
         return pd.DataFrame(columns=columns)
-    core, time_ps = shooting.first_hits(phi_cores(shots["phi"], settings["cores"]), shots["run"],
-                                        shots["t"])
+    core, time_ps = _shooting_hits(shots, settings["cores"])
+    stats = shooting.start_statistics(core, time_ps, k)
     core, time_ps = core.reshape(-1, k), time_ps.reshape(-1, k)
     h = k // 2
-    halves = [shooting.start_statistics(core[:, part].ravel(), time_ps[:, part].ravel(),
-                                        part.stop - part.start)["q"] if h >= 2 else
-              np.full(len(core), np.nan) for part in (slice(0, h), slice(h, k))]
-    stats = shooting.start_statistics(core.ravel(), time_ps.ravel(), k)
+
+    def half_q(part: slice) -> np.ndarray:  # q̂ from the runs `part` of each start
+        if h < 2:
+            return np.full(len(core), np.nan)
+        return shooting.start_statistics(core[:, part].ravel(), time_ps[:, part].ravel(),
+                                         part.stop - part.start)["q"]
+
+    halves = [half_q(slice(0, h)), half_q(slice(h, k))]
     return pd.DataFrame({"start_index": shots["start_index"], "q": stats["q"],
                          "q_half_1": halves[0], "q_half_2": halves[1],
                          "resolved_runs": k - stats["unresolved"]})[columns]

@@ -69,7 +69,7 @@ class BaseLearner:
     def n_train(self) -> int:
         """Training samples: the first n - n_validation - n_holdout (``n`` may be redefined,
         e.g. pairs)."""
-        return self.n - getattr(self, "n_validation", 0) - self.n_holdout
+        return self.n - self.n_validation - self.n_holdout
 
     def batch_loss(self, idx: torch.Tensor):
         raise NotImplementedError
