@@ -1,7 +1,8 @@
 """Command line: ``mdcv check-config`` and ``mdcv spectrum`` (no Snakemake needed).
 
 - ``mdcv check-config [FILE ...]``: validate config/config.yaml merged with FILEs
-  (like ``snakemake --configfile FILE``) and print the merged learner settings.
+  (like ``snakemake --configfile FILE``) and print the merged settings of every learner
+  of every toy and MD system (per-system overrides applied).
 - ``mdcv spectrum SYSTEM [--grid N N] [--n-eigen K]``: the exact eigenvalues of a toy
   system of the config (built-in or user potential) on a grid.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from mdcv import config as mc
-from mdcv.errors import MdcvError
+from mdcv.errors import ConfigError, MdcvError
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -25,11 +26,20 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 def load_config(files: list[str]) -> dict:
     """config/config.yaml with ``files`` merged on top, validated, defaults filled."""
     from snakemake.utils import validate
+    from snakemake_interface_common.exceptions import WorkflowError
 
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     for f in files:
         cfg = mc.deep_merge(cfg, yaml.safe_load(Path(f).read_text()) or {})
-    validate(cfg, str(SCHEMA))
+    try:
+        validate(cfg, str(SCHEMA))
+    except WorkflowError as exc:  # raised while handling jsonschema's ValidationError
+        cause = exc.__context__ or exc
+        where = ".".join(str(p) for p in getattr(cause, "absolute_path", [])) or "(top level)"
+        message = getattr(cause, "message", str(exc).splitlines()[0])
+        raise ConfigError(f"config key {where}: {message}; fix it in "
+                          f"{', '.join(files) or 'config/config.yaml'} (the keys and types "
+                          f"are in workflow/schemas/)") from exc
     mc.apply_defaults(cfg, SCHEMA)
     mc.check(cfg, base_dir=ROOT)
     return cfg
@@ -48,10 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check-config":
+            from mdcv import alanine
+
             cfg = load_config(args.files)
             systems = mc.toy_systems(cfg)
-            out = {s: {name: mc.learner_settings(cfg, s, name) for name in mc.toy_learners(cfg, s)}
-                   for s in systems}
+            names = {s: mc.toy_learners(cfg, s) for s in systems}
+            names |= {s: alanine.system_learners(cfg, s) for s in alanine.systems(cfg)}
+            out = {s: {name: mc.learner_settings(cfg, s, name) for name in learners}
+                   for s, learners in names.items()}
             print(json.dumps({"toy_systems": systems, "md_systems": mc.md_systems(cfg),
                               "learners": out}, indent=1))
         else:
