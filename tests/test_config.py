@@ -99,14 +99,17 @@ def test_disabled_systems_are_left_out(cfg):
 def test_check_config_prints_alanine_learners_with_system_overrides(root, capsys, tmp_path):
     from mdcv import cli
 
-    assert cli.main(["check-config", str(root / "config" / "paper.yaml")]) == 0
+    overlay = tmp_path / "water.yaml"
+    overlay.write_text("md:\n  systems:\n    ala2-water:\n      training:\n"
+                       "        generator-uniform: {steps: 1234}\n")
+    assert cli.main(["check-config", str(root / "config" / "paper.yaml"), str(overlay)]) == 0
     learners = json.loads(capsys.readouterr().out)["learners"]
     paper = yaml.safe_load((root / "config" / "paper.yaml").read_text())
-    water_steps = paper["md"]["systems"]["ala2-water"]["training"]["generator-uniform"]["steps"]
-    assert learners["ala2-water"]["generator-uniform"]["steps"] == water_steps
+    assert learners["ala2-water"]["generator-uniform"]["steps"] == 1234
     assert learners["ala2-vacuum"]["generator-uniform"]["steps"] == \
         paper["learners"]["generator-uniform"]["steps"]
     assert learners["ala2-vacuum"]["generator-uniform"]["diffusion"] == "uniform"
+    assert "mueller_brown" in learners
     bad = tmp_path / "bad.yaml"
     bad.write_text("learners:\n  generator-uniform:\n    stepz: 10\n")
     assert cli.main(["check-config", str(bad)]) == 2
