@@ -110,22 +110,21 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     estimates: list[np.ndarray] = []
     start = 0
     fp = fingerprint(settings, learner.n, seed, getattr(learner, "data_digest", ""))
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    state = (torch.load(checkpoint, map_location="cpu", weights_only=False)
+             if checkpoint.is_file() else None)
+    if state is not None:
         if state.get("fingerprint") != fp:
+            unusable = "was made with other settings or data"
+        elif state["step"] > steps:
+            unusable = f"is at step {state['step']}, past the {steps} steps now asked for"
+        else:
+            unusable = ""
+        if unusable:
             stale = checkpoint.with_suffix(".stale.pt")
             checkpoint.replace(stale)
-            log.warning("checkpoint %s was made with other settings or data; moved to %s and "
-                        "training starts over", checkpoint, stale)
+            log.warning("checkpoint %s %s; moved to %s and training starts over",
+                        checkpoint, unusable, stale)
             state = None
-    else:
-        state = None
-    if state is not None and state["step"] > steps:
-        stale = checkpoint.with_suffix(".stale.pt")
-        checkpoint.replace(stale)
-        log.warning("checkpoint %s is at step %d, past the %d steps now asked for; moved to %s "
-                    "and training starts over", checkpoint, state["step"], steps, stale)
-        state = None
     validate_every = int(settings.get("validate_every") or 0)
     selecting = (validate_every > 0 and getattr(learner, "n_validation", 0) > 0
                  and hasattr(learner, "validation_score"))
