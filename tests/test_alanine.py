@@ -98,6 +98,8 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     assert (table["unit"] == "1/ns").all() and table["convention"].notna().all()
     published = table[table["method"] == "study-published"]
     np.testing.assert_allclose(published["eigenvalue"], [0.047, 23.92])
+    ritz = table[(table["method"] == "generator-uniform") & (table["readout"] == "ritz")]
+    assert ritz["detail"].str.contains("effective frames").all()
     runs = np.load(tmp_path / "results/ala2-vacuum/reference/bd/runs.npz")
     assert str(runs["integrator"]) == "bd" and float(runs["bd_fric"]) == pytest.approx(2494.3, abs=0.1)
     assert len(np.unique(runs["traj"])) == 8
@@ -112,6 +114,17 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     for name in targets[1:]:
         assert (tmp_path / name).stat().st_size > 0
         assert (tmp_path / name.replace(".png", ".pdf")).stat().st_size > 0
+
+
+def test_learner_rows_name_the_frames_that_carry_the_energy(tmp_path):
+    pd.DataFrame({"readout": ["rayleigh", "ritz-holdout"], "index": [1, 1],
+                  "eigenvalue": [0.01, 0.002], "std": [0.001, 0.0005],
+                  "timescale": [100.0, 500.0], "unit": "1/ns",
+                  "frames_effective": [np.nan, 3.04]}).to_csv(tmp_path / "readouts.csv", index=False)
+    rows = alanine.learner_rows("ala2-vacuum", "generator-uniform", "uniform", tmp_path)
+    assert rows["detail"].tolist() == [
+        "mean ± std over the last average_last steps",
+        "std: bootstrap over samples (the estimator's floor); energy on 3.04 effective frames"]
 
 
 def test_shooting_without_barrier_frames_gives_a_nan_row(tmp_path):

@@ -52,3 +52,29 @@ def test_hat_basis_is_a_partition_of_unity():
     h, dh = spectral.hat_basis(z, np.array([-2.0, -0.5, 0.3, 2.0]))
     np.testing.assert_allclose(np.asarray(h.sum(1)).ravel(), 1.0)
     np.testing.assert_allclose(np.asarray(dh.sum(1)).ravel(), 0.0, atol=1e-12)
+
+
+def test_energy_frames_counts_the_frames_that_carry_the_energy():
+    n = 1000
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(n, 2))
+    w = np.ones(n)
+    # A linear function has the same gradient on every frame: all n frames count.
+    grad = np.zeros((n, 2, 2))
+    grad[:, 0] = [1.0, 0.0]
+    grad[:, 1] = [0.0, 3.0]
+    vals, vecs = spectral.ritz(f, grad, w, np.ones(2))
+    np.testing.assert_allclose(spectral.energy_frames(grad, w, np.ones(2), vecs), [n, n])
+    # A step: the gradient of f1 sits on 4 frames (equal), then on 1 frame carrying 90 %.
+    grad[:, 0] = 0.0
+    grad[:4, 0, 0] = 1.0
+    frames = spectral.energy_frames(grad, w, np.ones(2), np.eye(2))
+    np.testing.assert_allclose(frames, [4.0, n])
+    grad[0, 0, 0] = 6.0  # energy 36 against 3 × 1
+    share = 36.0 / 39.0
+    np.testing.assert_allclose(spectral.energy_frames(grad, w, np.ones(2), np.eye(2))[0],
+                               1.0 / (share**2 + 3 * (1.0 / 39.0) ** 2))
+    # weights and per-coordinate diffusion enter the per-frame energy
+    w2 = w.copy()
+    w2[0] = 1.0 / 36.0
+    np.testing.assert_allclose(spectral.energy_frames(grad, w2, np.ones(2), np.eye(2))[0], 4.0)

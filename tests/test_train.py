@@ -183,6 +183,9 @@ def test_validation_frames_choose_the_model_and_get_their_own_readouts(tmp_path)
     omega = learner.omega.numpy()
     assert np.dot(omega, np.log(ritz)) == pytest.approx(scores["score"].min(), rel=1e-4)
     assert {"galerkin-validation", "galerkin-holdout"} <= set(readout.readouts["readout"])
+    # an OU process has linear eigenfunctions: their energy is spread over the frames
+    frames = readout.readouts.query("readout == 'ritz-holdout'")["frames_effective"]
+    assert (frames > 0.3 * learner.n_holdout).all() and (frames <= learner.n_holdout).all()
     with pytest.raises(ValueError, match="leave 1 training samples"):
         learner_class("generator")(ou_dataset(10), settings(validation=0.5, holdout=0.4),
                                    torch.device("cpu"))

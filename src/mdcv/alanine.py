@@ -345,7 +345,12 @@ def published_rows(published: dict) -> pd.DataFrame:
 
 
 def learner_rows(system: str, method: str, convention: str, model_dir) -> pd.DataFrame:
-    """Rows of one trained learner: every read-out in readouts.csv (rayleigh, ritz, galerkin)."""
+    """Rows of one trained learner: every read-out in readouts.csv (rayleigh, ritz, galerkin).
+
+    Where readouts.csv has ``frames_effective`` (generator learners), the detail names on
+    how many frames the eigenfunction's energy rests: a held-out value carried by a few
+    frames is heavy-tailed, and its bootstrap std understates its error.
+    """
     path = Path(model_dir) / "readouts.csv"
     table = pd.read_csv(path)
     if table.empty:
@@ -354,7 +359,11 @@ def learner_rows(system: str, method: str, convention: str, model_dir) -> pd.Dat
     for readout, part in table.groupby("readout", sort=False):
         detail = "std: bootstrap over samples (the estimator's floor)" if readout != "rayleigh" \
             else "mean ± std over the last average_last steps"
-        out.append(_rows(system, method, part["eigenvalue"], part["std"], convention, readout, detail))
+        frames = part.get("frames_effective", pd.Series(np.nan, index=part.index))
+        details = [detail if not np.isfinite(x) else f"{detail}; energy on {x:.3g} effective frames"
+                   for x in frames.to_numpy(dtype=float)]
+        out.append(_rows(system, method, part["eigenvalue"], part["std"], convention, readout,
+                         details))
     return pd.concat(out, ignore_index=True)
 
 

@@ -14,6 +14,9 @@ per-coordinate diffusion ``diffusion`` (d,), so that the Dirichlet form is
   along the learned CVs solved by Galerkin. A function that is flat where the
   learned one has small leftover slopes is in this space, so its eigenvalues are
   upper bounds that are far less sensitive to those slopes.
+- :func:`energy_frames`: on how many frames the Dirichlet energy of each Ritz
+  eigenfunction effectively rests, a check that a read-out is not carried by a few
+  frames (then it is heavy-tailed, and its bootstrap std understates the error).
 
 Everything is computed in float64 numpy.
 """
@@ -56,6 +59,23 @@ def ritz(f, grad, w, diffusion, n_eigen: int | None = None) -> tuple[np.ndarray,
     vals, vecs = scipy.linalg.eigh(a, b)
     k = n_eigen or len(vals)
     return vals[:k], vecs[:, :k]
+
+
+def energy_frames(grad, w, diffusion, vecs) -> np.ndarray:
+    """Effective number of frames carrying the energy of each Ritz eigenfunction (k,).
+
+    For u_j = Σ_i f_i V_ij (``vecs`` from :func:`ritz`) the per-frame energy is
+    e_n = w_n Σ_a D_a (∂_a u_j)²; the count is (Σ_n e_n)² / Σ_n e_n², which is n when
+    all frames carry the same energy and 1 when a single frame carries all of it. A
+    network that overfits sparse barrier frames puts sharp steps between them: on the
+    frames it did not see, its energy then comes from the few that land on a step.
+    """
+    g = np.einsum("nkd,kj->njd", np.asarray(grad, dtype=np.float64), np.asarray(vecs, float))
+    e = np.asarray(w, dtype=np.float64)[:, None] * np.einsum(
+        "njd,d->nj", g * g, np.asarray(diffusion, dtype=np.float64))
+    total, squares = e.sum(0), (e * e).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(squares > 0, total * total / squares, np.nan)
 
 
 def hat_basis(z: np.ndarray, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:

@@ -12,7 +12,11 @@ ritz/galerkin from a bootstrap over samples. With ``holdout`` h > 0 the last fra
 of the frames never enters training: ritz/galerkin are computed on the training frames,
 and ``ritz-holdout``/``galerkin-holdout`` on the held-out ones. The in-sample values can
 fall below λ_1 when the network overfits the few barrier frames; the held-out ones are
-bounds in expectation.
+bounds in expectation. Each ritz/galerkin row also gives ``frames_effective``
+(:func:`mdcv.spectral.energy_frames`): on how many frames of its block the energy of
+that Ritz eigenfunction rests. An overfit network has sharp steps between its training
+frames, and a held-out value carried by a handful of frames that land on one is
+heavy-tailed: its bootstrap std understates the error, and a warning says so.
 
 **Model selection**: with ``validation`` v > 0 the fraction v of the frames just before
 the held-out block never trains either; every ``validate_every`` steps
@@ -40,6 +44,8 @@ from mdcv.models import EigenfunctionModel, evaluate_in_chunks, values_and_gradi
 log = logging.getLogger(__name__)
 
 N_BOOTSTRAP = 10
+# Fewer frames than this carrying a held-out eigenvalue's energy draws a warning.
+MIN_ENERGY_FRAMES = 20
 
 
 def default_omega(k: int) -> list[float]:
@@ -157,9 +163,19 @@ class GeneratorLearner(BaseLearner):
             s = rng.integers(0, len(w), len(w))
             boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
             boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
-        return [_rows("ritz" + suffix, ritz_vals, np.std(boot["ritz"], 0), self.unit),
-                _rows("galerkin" + suffix, galerkin_vals, np.std(boot["galerkin"], 0), self.unit)
-                ], ritz_vecs
+        frames = spectral.energy_frames(g, w, d, ritz_vecs)
+        if suffix and np.nanmin(frames) < MIN_ENERGY_FRAMES:
+            log.warning("on the %s frames the energy of Ritz eigenfunction %d rests on %.1f "
+                        "effective frames of %d: "
+                        "its eigenvalue is heavy-tailed and its bootstrap std too small; the "
+                        "network has likely overfit the barrier frames (choose an earlier "
+                        "model, or train on more data)", suffix[1:], int(np.nanargmin(frames)) + 1,
+                        np.nanmin(frames), len(w))
+        rows = [_rows("ritz" + suffix, ritz_vals, np.std(boot["ritz"], 0), self.unit),
+                _rows("galerkin" + suffix, galerkin_vals, np.std(boot["galerkin"], 0), self.unit)]
+        for table in rows:
+            table["frames_effective"] = frames
+        return rows, ritz_vecs
 
     def readout(self, result) -> Readout:
         self.freeze_deflation()
@@ -181,7 +197,8 @@ class GeneratorLearner(BaseLearner):
             h = slice(self.n - self.n_holdout, self.n)
             rows += self._spectral_rows(f[h], g[h], w[h], d, "-holdout")[0]
         readouts = pd.concat(rows, ignore_index=True)
-        chosen = readouts[readouts["readout"] == self.settings["readout"]].drop(columns="readout")
+        chosen = readouts.loc[readouts["readout"] == self.settings["readout"],
+                              ["index", "eigenvalue", "std", "timescale", "unit"]]
         # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
         centred = f - (w[:, None] * f).sum(0) / w.sum()
         eigenfunctions = centred @ ritz_vecs
