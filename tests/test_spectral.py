@@ -65,7 +65,7 @@ def test_energy_frames_counts_the_frames_that_carry_the_energy():
     grad[:, 1] = [0.0, 3.0]
     vals, vecs = spectral.ritz(f, grad, w, np.ones(2))
     np.testing.assert_allclose(spectral.energy_frames(grad, w, np.ones(2), vecs), [n, n])
-    # A step: the gradient of f1 sits on 4 frames (equal), then on 1 frame carrying 90 %.
+    # A step: the gradient of f1 sits on 4 frames, first equally, then one carries 36/39.
     grad[:, 0] = 0.0
     grad[:4, 0, 0] = 1.0
     frames = spectral.energy_frames(grad, w, np.ones(2), np.eye(2))
@@ -74,7 +74,7 @@ def test_energy_frames_counts_the_frames_that_carry_the_energy():
     share = 36.0 / 39.0
     np.testing.assert_allclose(spectral.energy_frames(grad, w, np.ones(2), np.eye(2))[0],
                                1.0 / (share**2 + 3 * (1.0 / 39.0) ** 2))
-    # weights and per-coordinate diffusion enter the per-frame energy
+    # the weights enter the per-frame energy: w = 1/36 evens that frame out again
     w2 = w.copy()
     w2[0] = 1.0 / 36.0
     np.testing.assert_allclose(spectral.energy_frames(grad, w2, np.ones(2), np.eye(2))[0], 4.0)
