@@ -34,13 +34,17 @@ class Readout:
     info: dict = field(default_factory=dict)
 
 
+# The columns of eigenvalues.csv (the model-directory contract).
+EIGEN_COLUMNS = ["index", "eigenvalue", "std", "timescale", "unit"]
+
+
 def eigen_table(values, stds, unit: str) -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
     stds = np.asarray(stds, dtype=float)
     with np.errstate(divide="ignore"):
         timescale = np.where(values > 0, 1.0 / values, np.inf)
     return pd.DataFrame({"index": np.arange(1, len(values) + 1), "eigenvalue": values,
-                         "std": stds, "timescale": timescale, "unit": unit})
+                         "std": stds, "timescale": timescale, "unit": unit})[EIGEN_COLUMNS]
 
 
 class BaseLearner:

@@ -37,7 +37,7 @@ import torch
 
 from mdcv import alignment, spectral
 from mdcv.diffusion import coefficients
-from mdcv.learners.base import BaseLearner, Readout, eigen_table
+from mdcv.learners.base import EIGEN_COLUMNS, BaseLearner, Readout, eigen_table
 from mdcv.losses import deflate, generator_loss
 from mdcv.models import EigenfunctionModel, evaluate_in_chunks, values_and_gradients
 
@@ -197,8 +197,7 @@ class GeneratorLearner(BaseLearner):
             h = slice(self.n - self.n_holdout, self.n)
             rows += self._spectral_rows(f[h], g[h], w[h], d, "-holdout")[0]
         readouts = pd.concat(rows, ignore_index=True)
-        chosen = readouts.loc[readouts["readout"] == self.settings["readout"],
-                              ["index", "eigenvalue", "std", "timescale", "unit"]]
+        chosen = readouts.loc[readouts["readout"] == self.settings["readout"], EIGEN_COLUMNS]
         # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
         centred = f - (w[:, None] * f).sum(0) / w.sum()
         eigenfunctions = centred @ ritz_vecs
