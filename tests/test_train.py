@@ -10,7 +10,7 @@ from mdcv.data import Dataset
 from mdcv.errors import TrainingDivergedError
 from mdcv.learners import learner_class
 from mdcv.learners.base import train_and_save
-from mdcv.train import fit
+from mdcv.train import fit, seed_everything
 
 
 def ou_dataset(n=6000, a=1.0, b=1.5, seed=0):
@@ -189,3 +189,38 @@ def test_validation_frames_choose_the_model_and_get_their_own_readouts(tmp_path)
     with pytest.raises(ValueError, match="leave 1 training samples"):
         learner_class("generator")(ou_dataset(10), settings(validation=0.5, holdout=0.4),
                                    torch.device("cpu"))
+
+
+def test_input_noise_perturbs_training_batches_only_and_repeats_on_resumption(tmp_path):
+    ds = ou_dataset(2000)
+    idx = torch.arange(2000)
+    clean = learner_class("generator")(ds, settings(), torch.device("cpu"))
+    torch.testing.assert_close(clean.batch_inputs(idx), clean.x)  # input_noise 0: the frames
+    noisy = learner_class("generator")(ds, settings(input_noise=0.05), torch.device("cpu"))
+    delta = (noisy.batch_inputs(idx) - noisy.x).numpy()
+    assert delta.std() == pytest.approx(0.05, rel=0.05) and abs(delta.mean()) < 0.005
+    assert not torch.equal(noisy.batch_inputs(idx), noisy.batch_inputs(idx))  # fresh each step
+
+    # A run that fails at step 130 and is rerun resumes from its step-100 checkpoint and
+    # ends with the weights of the uninterrupted run: the noise comes from the checkpoint.
+    s = settings(steps=200, input_noise=0.05, checkpoint_every=100)
+    seed_everything(3)
+    whole = learner_class("generator")(ds, s, torch.device("cpu"))
+    fit(whole, s, tmp_path / "whole.pt", seed=3)
+    seed_everything(3)
+    failing = learner_class("generator")(ds, s, torch.device("cpu"))
+    loss_of = failing.batch_loss
+
+    def fail_at_130(i):
+        if failing.step == 130:
+            raise RuntimeError("node lost")
+        return loss_of(i)
+
+    failing.batch_loss = fail_at_130
+    with pytest.raises(RuntimeError, match="node lost"):
+        fit(failing, s, tmp_path / "cut.pt", seed=3)
+    resumed = learner_class("generator")(ds, s, torch.device("cpu"))
+    result = fit(resumed, s, tmp_path / "cut.pt", seed=3)
+    assert result.resumed_from == 100
+    for name, value in whole.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, msg=name)

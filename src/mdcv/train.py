@@ -89,7 +89,9 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     samples; minibatches come from the first ``n_train`` of them where it has one),
     ``batch_loss(index_tensor) -> (loss, scalars: dict[str, float], estimates: 1D tensor
     or None)`` and optionally ``prepare(generator)``, run once before the first step of a
-    fresh (not resumed) run. Checkpoints go to ``checkpoint`` every
+    fresh (not resumed) run. ``learner.rng`` is set to the loop's CPU generator, which the
+    checkpoint keeps: random numbers a learner draws from it (e.g. input noise) repeat
+    exactly on resumption. Checkpoints go to ``checkpoint`` every
     ``checkpoint_every`` steps and on divergence the last good one is kept.
 
     Model selection: when the learner has ``n_validation`` > 0 frames and a
@@ -142,6 +144,7 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
         stopped = bool(state.get("stopped", False))
         log.info("resumed from checkpoint %s at step %d", checkpoint, start)
     resumed_from = saved_step = start
+    learner.rng = gen
     if start == 0 and hasattr(learner, "prepare"):
         learner.prepare(gen)  # e.g. pre-training; skipped when resuming
     device = next(model.parameters()).device

@@ -76,6 +76,8 @@ class GeneratorLearner(BaseLearner):
         self.model.calibrate(self.x[: self.n_train], self.w[: self.n_train])
         self.log_w = torch.log(self.w.clamp_min(1e-30))
         self.step = 0
+        self.rng = torch.Generator().manual_seed(0)  # replaced by the training loop's
+        self._noise_gen: torch.Generator | None = None
 
     def batch_weights(self, idx: torch.Tensor) -> torch.Tensor:
         """Weights of a minibatch; during the first ``anneal_steps`` steps w^s, s: 0 → 1.
@@ -113,8 +115,27 @@ class GeneratorLearner(BaseLearner):
                  np.array2string(vals, precision=5))
         self.regress_on(sub, target, gen)
 
+    def batch_inputs(self, idx: torch.Tensor) -> torch.Tensor:
+        """Training inputs of a minibatch: the frames, plus Gaussian noise of std
+        ``input_noise`` (data length unit) per coordinate when it is > 0.
+
+        The noise is drawn from a device generator seeded from ``self.rng`` (the
+        training loop's checkpointed generator), so a resumed run draws what the
+        uninterrupted one would have.
+        """
+        x = self.x[idx]
+        sigma = float(self.settings.get("input_noise") or 0.0)
+        if sigma <= 0:
+            return x
+        seed = int(torch.randint(0, 2**62, (1,), generator=self.rng))
+        if self._noise_gen is None:
+            self._noise_gen = torch.Generator(device=x.device)
+        self._noise_gen.manual_seed(seed)
+        return x + sigma * torch.randn(x.shape, generator=self._noise_gen, device=x.device,
+                                       dtype=x.dtype)
+
     def batch_loss(self, idx):
-        f, grad = values_and_gradients(self.model, self.x[idx], create_graph=True)
+        f, grad = values_and_gradients(self.model, self.batch_inputs(idx), create_graph=True)
         loss, parts = generator_loss(f, grad, self.batch_weights(idx), self.diffusion, self.omega,
                                      self.settings["alpha"], self.settings["deflation"])
         scalars = {"penalty": parts["penalty"].detach()}
