@@ -77,7 +77,7 @@ class GeneratorLearner(BaseLearner):
         self.log_w = torch.log(self.w.clamp_min(1e-30))
         self.step = 0
         self.rng = torch.Generator().manual_seed(0)  # replaced by the training loop's
-        self._noise_gen: torch.Generator | None = None
+        self._noise_gen = torch.Generator(device=device)  # reseeded from self.rng per batch
 
     def batch_weights(self, idx: torch.Tensor) -> torch.Tensor:
         """Weights of a minibatch; during the first ``anneal_steps`` steps w^s, s: 0 → 1.
@@ -127,10 +127,7 @@ class GeneratorLearner(BaseLearner):
         sigma = float(self.settings.get("input_noise") or 0.0)
         if sigma <= 0:
             return x
-        seed = int(torch.randint(0, 2**62, (1,), generator=self.rng))
-        if self._noise_gen is None:
-            self._noise_gen = torch.Generator(device=x.device)
-        self._noise_gen.manual_seed(seed)
+        self._noise_gen.manual_seed(int(torch.randint(0, 2**62, (1,), generator=self.rng)))
         return x + sigma * torch.randn(x.shape, generator=self._noise_gen, device=x.device,
                                        dtype=x.dtype)
 
