@@ -54,6 +54,21 @@ def test_hat_basis_is_a_partition_of_unity():
     np.testing.assert_allclose(np.asarray(dh.sum(1)).ravel(), 0.0, atol=1e-12)
 
 
+def test_quantile_nodes_leave_no_cell_empty_when_values_repeat():
+    # Ornstein–Uhlenbeck samples (V = x²/2, k_BT = D = 1: λ1 = 1) stored on a grid of
+    # 0.02, as a float32 network flat in a basin repeats its output values exactly.
+    # Interpolated quantiles left a cell empty here and gave λ1 = 1.27.
+    x = np.random.default_rng(0).standard_normal(60000)
+    z = np.round(x / 0.02) * 0.02
+    nodes = spectral.quantile_nodes(z, 200)
+    cell = np.clip(np.searchsorted(nodes, z, side="right") - 1, 0, len(nodes) - 2)
+    assert len(nodes) > 100
+    assert np.bincount(cell, minlength=len(nodes) - 1).min() > 0
+    assert nodes[0] == z.min() and nodes[-1] == z.max() and np.all(np.diff(nodes) > 0)
+    vals, _, _ = spectral.effective_1d(z, np.ones((len(z), 1)), np.ones(len(z)), np.ones(1), 200)
+    np.testing.assert_allclose(vals[0], 1.0, rtol=0.02)
+
+
 def test_energy_frames_counts_the_frames_that_carry_the_energy():
     n = 1000
     rng = np.random.default_rng(1)

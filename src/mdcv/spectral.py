@@ -94,15 +94,26 @@ def hat_basis(z: np.ndarray, nodes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_m
 
 
 def quantile_nodes(z: np.ndarray, n_cells: int, min_per_cell: int = 300) -> np.ndarray:
-    """Nodes at equally spaced quantiles of the samples z (distinct, sorted).
+    """Nodes that split the samples z into cells of about equal sample counts (sorted).
 
     Quantiles of the samples themselves, not of μ: biased samples cover the
     transition regions that μ barely weights, which is where the resolution is
-    needed. At most len(z) / ``min_per_cell`` cells.
+    needed. At most len(z) / ``min_per_cell`` cells. The end nodes are min(z) and
+    max(z); every inner node lies midway between two consecutive distinct values of
+    z, so every cell holds samples even when values repeat exactly. (A float32
+    network that is flat in a basin returns a few hundred distinct values there;
+    interpolated quantiles then left cells empty, which cut the hat-function chain
+    in two and gave a Galerkin λ1 of 0.)
     """
+    z = np.asarray(z, dtype=np.float64)
     n_cells = max(1, min(n_cells, len(z) // min_per_cell))
-    nodes = np.quantile(z, np.linspace(0.0, 1.0, n_cells + 1))
-    return np.unique(nodes)
+    values, counts = np.unique(z, return_counts=True)
+    if len(values) < 2:
+        return values
+    split = np.searchsorted(np.cumsum(counts), np.linspace(0.0, len(z), n_cells + 1)[1:-1])
+    split = np.unique(np.clip(split, 0, len(values) - 2))
+    inner = 0.5 * (values[split] + values[split + 1])
+    return np.concatenate([values[:1], inner, values[-1:]])
 
 
 def _ritz_on_range(values: np.ndarray, grads: np.ndarray, w: np.ndarray, diffusion: np.ndarray
