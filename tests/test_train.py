@@ -10,7 +10,7 @@ from mdcv.data import Dataset
 from mdcv.errors import TrainingDivergedError
 from mdcv.learners import learner_class
 from mdcv.learners.base import train_and_save
-from mdcv.train import fit, seed_everything
+from mdcv.train import fingerprint, fit, make_optimizer, seed_everything
 
 
 def ou_dataset(n=6000, a=1.0, b=1.5, seed=0):
@@ -224,3 +224,26 @@ def test_input_noise_perturbs_training_batches_only_and_repeats_on_resumption(tm
     assert result.resumed_from == 100
     for name, value in whole.model.state_dict().items():
         torch.testing.assert_close(resumed.model.state_dict()[name], value, msg=name)
+
+
+def test_weight_decay_shrinks_the_weights_by_lr_times_decay_each_step():
+    # A loss without gradient leaves Adam's update at zero, so only the decay acts:
+    # after n steps at a constant lr every weight is w0 (1 - lr wd)^n.
+    model = torch.nn.Linear(3, 2)
+    w0 = model.weight.detach().clone()
+    opt = make_optimizer(model.parameters(), {"lr": 0.1, "weight_decay": 0.5})
+    assert isinstance(opt, torch.optim.AdamW)
+    for _ in range(10):
+        opt.zero_grad()
+        (0.0 * model(torch.ones(1, 3)).sum()).backward()
+        opt.step()
+    np.testing.assert_allclose(model.weight.detach(), w0 * 0.95**10, rtol=1e-6)
+    plain = make_optimizer(model.parameters(), {"lr": 0.1, "weight_decay": 0.0})
+    assert type(plain) is torch.optim.Adam
+
+
+def test_weight_decay_at_zero_keeps_old_checkpoints_valid():
+    # Runs written before the setting existed resume; any decay > 0 starts over.
+    old = {k: v for k, v in settings().items() if k != "weight_decay"}
+    assert fingerprint(settings(weight_decay=0.0), 10, 1) == fingerprint(old, 10, 1)
+    assert fingerprint(settings(weight_decay=0.01), 10, 1) != fingerprint(old, 10, 1)

@@ -68,11 +68,27 @@ def data_digest(*arrays) -> str:
     return h.hexdigest()[:16]
 
 
+# Settings added after checkpoints existed, with the value that reproduces the old runs:
+# left out of the fingerprint at that value, so those checkpoints stay valid.
+NEUTRAL_SETTINGS = {"weight_decay": 0.0}
+
+
 def fingerprint(settings: dict, n: int, seed: int, data: str = "") -> str:
-    """Hash of what a checkpoint depends on: settings (less RESUMABLE_CHANGES), data, seed."""
-    core = {k: v for k, v in settings.items() if k not in RESUMABLE_CHANGES}
+    """Hash of what a checkpoint depends on: settings (less RESUMABLE_CHANGES and
+    NEUTRAL_SETTINGS at their neutral value), data, seed."""
+    core = {k: v for k, v in settings.items() if k not in RESUMABLE_CHANGES
+            and not (k in NEUTRAL_SETTINGS and v == NEUTRAL_SETTINGS[k])}
     blob = json.dumps([core, n, seed, data], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def make_optimizer(params, settings: dict) -> torch.optim.Optimizer:
+    """Adam at ``lr``; AdamW with decoupled ``weight_decay`` (per step, × the learning
+    rate: w ← w (1 − lr·wd) before the Adam update) when that setting is > 0."""
+    wd = float(settings.get("weight_decay") or 0.0)
+    if wd > 0:
+        return torch.optim.AdamW(params, lr=settings["lr"], weight_decay=wd)
+    return torch.optim.Adam(params, lr=settings["lr"])
 
 
 def _lr_factor(step: int, steps: int, lr: float, lr_final: float) -> float:
@@ -104,7 +120,7 @@ def fit(learner, settings: dict, checkpoint: str | Path, seed: int) -> TrainingR
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     model = learner.model
     steps, batch = int(settings["steps"]), int(settings["batch_size"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings["lr"])
+    optimizer = make_optimizer(model.parameters(), settings)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: _lr_factor(s, steps, settings["lr"], settings["lr_final"]))
     gen = torch.Generator().manual_seed(seed)

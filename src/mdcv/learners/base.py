@@ -13,7 +13,7 @@ import torch
 
 from mdcv.data import Dataset
 from mdcv.models import export_torchscript
-from mdcv.train import TrainingResult, data_digest, fit, pick_device, seed_everything
+from mdcv.train import TrainingResult, data_digest, fit, make_optimizer, pick_device, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,15 @@ class BaseLearner:
 
         Each target column is first standardized with the weights (mean 0, variance 1,
         as the penalty wants), then the model is regressed on it, unweighted, for
-        ``init_steps`` Adam steps at ``lr``. Returns the last mean squared error.
+        ``init_steps`` Adam steps at ``lr`` (with the run's ``weight_decay``). Returns the
+        last mean squared error.
         """
         w = self.dataset.w[sub]
         mean = np.average(target, 0, w)
         target = (target - mean) / np.sqrt(np.average((target - mean) ** 2, 0, w))
         x = self.x[torch.as_tensor(sub, device=self.device)]
         y = torch.as_tensor(target, dtype=torch.float32, device=self.device)
-        opt = torch.optim.Adam(self.model.parameters(), lr=self.settings["lr"])
+        opt = make_optimizer(self.model.parameters(), self.settings)
         batch = min(len(sub), int(self.settings["batch_size"]))
         loss = torch.zeros(())
         for _ in range(int(self.settings["init_steps"])):
