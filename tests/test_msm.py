@@ -98,6 +98,8 @@ def test_reference_runs_are_reused_only_with_the_same_start_length_and_settings(
     def fake_dynamics(settings, stage, length_ps, template_dir, gro, top, index, tpr, deffnm,
                       logfile, outputs, run):
         calls.append((run, length_ps))
+        Path(deffnm).mkdir(parents=True, exist_ok=True)
+        (Path(deffnm) / "md.cpt").write_text("scratch")
         Path(outputs["xtc"]).write_text("frames")
 
     monkeypatch.setattr(refruns.simulate, "dynamics", fake_dynamics)
@@ -113,6 +115,9 @@ def test_reference_runs_are_reused_only_with_the_same_start_length_and_settings(
 
     run(10.0)
     assert sorted(calls) == [(0, 10.0), (1, 10.0)]
+    work = tmp_path / "work"
+    assert not (work / "run0" / "md").exists()  # the mdrun scratch of a finished run is gone
+    assert (work / "run0" / "traj.xtc").read_text() == "frames"
     run(10.0)  # finished and unchanged: nothing is simulated again
     assert len(calls) == 2
     run(20.0)  # longer runs asked: both are redone
