@@ -82,6 +82,25 @@ def test_featurize_a_written_trajectory(tmp_path, atoms):
     assert back["atoms"].dtype.kind == "U"
 
 
+def test_angles_of_a_molecule_split_by_the_periodic_box(tmp_path):
+    """A solute wrapped across the box edge is made whole before its angles are taken."""
+    md = pytest.importorskip("mdtraj")
+    angles = [(-80, 75), (60, -60), (-150, 160)]
+    xyz = np.stack([molecule.build_coordinates(p, s) for p, s in angles])
+    xyz = xyz - xyz.mean(axis=1, keepdims=True)  # centred on a box corner: split 8 ways
+    traj = md.Trajectory((xyz % 3.0).astype(np.float32), molecule.topology(),
+                         time=np.arange(3) * 1.0, unitcell_lengths=np.full((3, 3), 3.0),
+                         unitcell_angles=np.full((3, 3), 90.0))
+    spans = np.ptp(traj.xyz, axis=1).max()
+    assert spans > 2.0  # the saved frames are really split
+    traj.save_xtc(str(tmp_path / "t.xtc"))
+    molecule.write_pdb(tmp_path / "solute.pdb")
+    phi, psi = features.dihedrals(features.load_solute(str(tmp_path / "t.xtc"),
+                                                       str(tmp_path / "solute.pdb")))
+    np.testing.assert_allclose(np.degrees(phi), [a for a, _ in angles], atol=1.5)
+    np.testing.assert_allclose(np.degrees(psi), [b for _, b in angles], atol=1.5)  # xtc: 1e-3 nm
+
+
 def test_energy_times_must_match_frames():
     src = np.array([0.0, 1.0, 2.0, 3.0])
     vals = np.array([10.0, 11.0, 12.0, 13.0])

