@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -129,7 +130,6 @@ def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_di
     the run's bytes) is removed: a 20 ps shooting run keeps ~245 kB of ~705 kB, so the
     paper config's ~13,000 shooting runs take ~3.2 GB, not ~9.3.
     """
-    import shutil
     from concurrent.futures import ThreadPoolExecutor
 
     workdir = Path(workdir)
@@ -139,16 +139,16 @@ def simulate_runs(settings: Mapping, starts: list, length_ps: float, template_di
     def simulate_one(run: int, gro) -> Path:
         rundir = workdir / f"run{run}"
         rundir.mkdir(parents=True, exist_ok=True)
-        xtc = rundir / "traj.xtc"
+        xtc, scratch = rundir / "traj.xtc", rundir / "md"
         stamp = run_stamp(one, gro, length_ps, run)
         if not (xtc.exists() and _read_stamp(rundir) == stamp):
             xtc.unlink(missing_ok=True)
             outputs = {"xtc": str(xtc), "gro": str(rundir / "confout.gro")}
             simulate.dynamics(one, "unbiased", length_ps, template_dir, gro, top, index,
-                              rundir / "topol.tpr", rundir / "md", rundir / "gmx.log", outputs,
+                              rundir / "topol.tpr", scratch, rundir / "gmx.log", outputs,
                               run=run)
             (rundir / "run.json").write_text(json.dumps(stamp, sort_keys=True))
-            shutil.rmtree(rundir / "md", ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
             log.info("reference run %d finished (%s)", run, rundir)
         return xtc
 
