@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -100,6 +101,13 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     np.testing.assert_allclose(published["eigenvalue"], [0.047, 23.92])
     ritz = table[(table["method"] == "generator-uniform") & (table["readout"] == "ritz")]
     assert ritz["detail"].str.contains("effective frames").all()
+    assert ritz["detail"].str.contains("average of 2 cross-fitted members").all()
+    models = tmp_path / "results/ala2-vacuum/models/generator-uniform"
+    run = json.loads((models / "run.json").read_text())
+    assert [m["fold"] for m in run["members"]] == [0, 1]
+    for fold in (0, 1):  # each member chose its model on its own fold
+        member = json.loads((models / "folds" / str(fold) / "run.json").read_text())
+        assert member["fold"] == fold and member["selected_step"] in (20, 40)
     runs = np.load(tmp_path / "results/ala2-vacuum/reference/bd/runs.npz")
     assert str(runs["integrator"]) == "bd" and float(runs["bd_fric"]) == pytest.approx(2494.3, abs=0.1)
     assert len(np.unique(runs["traj"])) == 8

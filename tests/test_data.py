@@ -43,3 +43,21 @@ def test_missing_file_and_key(tmp_path):
 def test_log_weights_do_not_overflow():
     w = data.log_weights_to_weights(np.array([1000.0, 999.0, 0.0]))
     assert np.isfinite(w).all() and w.mean() == pytest.approx(1.0)
+
+
+def test_take_reorders_frames_as_samples():
+    Dataset, take = data.Dataset, data.take
+    n = 6
+    ds = Dataset(x=np.arange(2 * n, dtype=float).reshape(n, 2), w=np.arange(1, n + 1) / 3.5,
+                 t=np.arange(n, dtype=float), traj=np.array([0, 0, 0, 1, 1, 1]),
+                 extra={"phi": np.arange(n) * 0.1, "masses": np.array([1.0, 12.0]),
+                        "beta": np.float64(2.0)})
+    index = np.array([4, 5, 0, 1, 3])
+    sub = take(ds, index)
+    np.testing.assert_array_equal(sub.x[:, 0], 2 * index)
+    np.testing.assert_allclose(sub.extra["phi"], index * 0.1)
+    np.testing.assert_array_equal(sub.extra["masses"], [1.0, 12.0])  # per system: unchanged
+    assert sub.w.mean() == pytest.approx(1.0)
+    np.testing.assert_allclose(sub.w / sub.w[0], ds.w[index] / ds.w[4])
+    # neighbours of one trajectory stay one piece; every jump starts a new one
+    np.testing.assert_array_equal(sub.traj, [0, 0, 1, 1, 2])

@@ -24,7 +24,7 @@ RULES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 TINY = ROOT / "tests" / "configs" / "toy_tiny.yaml"
 PROFILES = ["default", "slurm", "slurm-gpu"]
 CONFIGS = [p for p in (ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml") if p.exists()]
-TRAINING_RULES = {"train"}
+TRAINING_RULES = {"train", "train_fold"}
 
 
 def snakemake(workdir: Path, *args, profile: str | None = None, check: bool = True,

@@ -12,6 +12,7 @@ Pure Python helpers (config) import no torch, so the Snakefile can use them.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -355,10 +356,16 @@ def learner_rows(system: str, method: str, convention: str, model_dir) -> pd.Dat
     table = pd.read_csv(path)
     if table.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
+    run = Path(model_dir) / "run.json"
+    folds = json.loads(run.read_text()).get("folds") if run.is_file() else None
     out = []
     for readout, part in table.groupby("readout", sort=False):
         detail = "std: bootstrap over samples (the estimator's floor)" if readout != "rayleigh" \
             else "mean ± std over the last average_last steps"
+        if folds and readout == "rayleigh":
+            detail = f"mean of the {folds} cross-fitted members' read-outs; std: their spread"
+        elif folds:
+            detail = f"average of {folds} cross-fitted members; {detail}"
         frames = part.get("frames_effective", pd.Series(np.nan, index=part.index))
         details = [detail if not np.isfinite(x) else f"{detail}; energy on {x:.3g} effective frames"
                    for x in frames.to_numpy(dtype=float)]

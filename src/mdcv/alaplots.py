@@ -73,21 +73,33 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
 
     Where a learner chose its model on validation frames (``selected_step`` in the
     run.json beside its history.csv), a dotted line in the colour of its λ1 curve marks that step.
+    A cross-fitted learner (history.csv with a ``fold`` column) draws each member's curves
+    in the same colours, with each member's chosen step.
     """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 4))
     for path, label in zip(histories, labels, strict=True):
         hist = pd.read_csv(path)
         cols = sorted(c for c in hist.columns if c.startswith("estimate_"))
-        colour = None
-        for j, col in enumerate(cols):
-            (line,) = ax.plot(hist["step"], np.abs(hist[col]), lw=1,
-                              label=f"{label} λ{j + 1}" if j < 3 else None)
-            colour = colour or line.get_color()
         run = Path(path).with_name("run.json")
-        selected = json.loads(run.read_text()).get("selected_step") if run.is_file() else None
-        if selected:
-            ax.axvline(selected, color=colour, ls=":", lw=1, label=f"{label}: chosen model")
+        info = json.loads(run.read_text()) if run.is_file() else {}
+        members = hist.groupby("fold") if "fold" in hist else [(None, hist)]
+        colours: list = []
+        for fold, part in members:
+            for j, col in enumerate(cols):
+                name = f"{label} λ{j + 1}" + (f" ({len(info.get('members', []))} members)"
+                                              if fold is not None else "")
+                first = fold is None or fold == 0
+                (line,) = ax.plot(part["step"], np.abs(part[col]), lw=1,
+                                  color=colours[j] if j < len(colours) else None,
+                                  label=name if j < 3 and first else None)
+                if j >= len(colours):
+                    colours.append(line.get_color())
+        selected = [info.get("selected_step")] + [m.get("selected_step")
+                                                  for m in info.get("members", [])]
+        for i, step in enumerate(s for s in selected if s):
+            ax.axvline(step, color=colours[0] if colours else None, ls=":", lw=1,
+                       label=f"{label}: chosen model" if i == 0 else None)
     if system == "ala2-vacuum":
         for lam in published["eigenvalues"]:
             ax.axhline(lam, color="k", ls="--", lw=0.8)

@@ -26,6 +26,8 @@ from mdcv.errors import DataError
 
 REQUIRED = ("x", "w", "t", "traj")
 OPTIONAL = ("phi", "psi", "atoms", "ref", "masses", "v", "beta", "kT", "box")
+# Optional keys that hold one value per frame (the rest describe the system).
+PER_FRAME = ("phi", "psi", "v")
 
 
 @dataclass
@@ -63,6 +65,23 @@ class Dataset:
             return self[key]
         except KeyError:
             return default
+
+
+def take(ds: Dataset, index: np.ndarray) -> Dataset:
+    """The frames ``index`` of ``ds``, in that order, as independent samples.
+
+    Per-frame arrays (x, w, t and :data:`PER_FRAME`) are reordered; ``w`` is renormalized
+    to mean 1; ``traj`` becomes the contiguous pieces of the new order (the original
+    trajectory id where frames stay neighbours), so the result is for learners that
+    treat frames as samples (generator), not for lagged pairs.
+    """
+    index = np.asarray(index)
+    traj = ds.traj[index]
+    neighbours = (np.diff(index) == 1) & (np.diff(traj) == 0)
+    pieces = np.concatenate([[0], np.cumsum(~neighbours)])
+    extra = {k: (np.asarray(v)[index] if k in PER_FRAME else v) for k, v in ds.extra.items()}
+    return Dataset(x=ds.x[index], w=normalized_weights(ds.w[index]), t=ds.t[index], traj=pieces,
+                   extra=extra)
 
 
 def validate(ds: Dataset, source: str = "dataset") -> None:

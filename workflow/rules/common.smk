@@ -32,6 +32,7 @@ wildcard_constraints:
     toy="|".join(TOY_SYSTEMS) or "__none__",
     md_system="|".join(MD_SYSTEMS) or "__none__",
     learner="[A-Za-z0-9_-]+",
+    fold="[0-9]+",
     dataset="biased|unbiased",
 
 
@@ -95,6 +96,24 @@ def learner_dataset(wildcards):
     """The dataset file a learner trains on (biased for generator-type, unbiased for transfer)."""
     kind = mdcv_config.learner_settings(config, wildcards.system, wildcards.learner)["dataset"]
     return f"results/{wildcards.system}/dataset/{kind}.npz"
+
+
+def learner_folds(wildcards):
+    """Cross-fitting members of a learner (its `folds` setting; 0 when off)."""
+    folds = int(learner_settings(wildcards).get("folds") or 0)
+    return folds if folds > 1 else 0
+
+
+def fold_models(wildcards):
+    """The members' model files a cross-fitted learner averages (none for other learners)."""
+    return [f"results/{wildcards.system}/models/{wildcards.learner}/folds/{j}/model.pt"
+            for j in range(learner_folds(wildcards))]
+
+
+def fold_seed(wildcards):
+    """Seed of one cross-fitting member (config seed + system, learner, fold)."""
+    return mdcv_config.derived_seed(config["seed"], "train_fold", wildcards.system,
+                                    wildcards.learner, wildcards.fold)
 
 
 def model_files(system, learner):

@@ -1,7 +1,9 @@
-"""Rule train: fit a learner on a dataset and write the model directory contract."""
+"""Rule train: fit a learner on a dataset (or average its cross-fitting members) and
+write the model directory contract."""
 
 from pathlib import Path
 
+from mdcv.crossfit import combine
 from mdcv.data import load
 from mdcv.learners import learner_class
 from mdcv.learners.base import train_and_save
@@ -11,6 +13,10 @@ setup(snakemake.log[0])
 settings = dict(snakemake.params.settings)
 if not settings.get("threads"):
     settings["threads"] = snakemake.threads
-train_and_save(learner_class(settings["kind"]), load(snakemake.input.dataset), settings,
-               Path(snakemake.output.model).parent, snakemake.params.checkpoint,
-               snakemake.params.seed)
+outdir = Path(snakemake.output.model).parent
+if snakemake.input.members:
+    combine(learner_class(settings["kind"]), load(snakemake.input.dataset), settings,
+            [Path(p).parent for p in snakemake.input.members], outdir)
+else:
+    train_and_save(learner_class(settings["kind"]), load(snakemake.input.dataset), settings,
+                   outdir, snakemake.params.checkpoint, snakemake.params.seed)

@@ -130,20 +130,30 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
     learner = learner_cls(dataset, settings, device)
     result = fit(learner, settings, checkpoint, seed)
     readout = learner.readout(result)
-    model = learner.model.to("cpu").eval()
-    torch.save({"state_dict": model.state_dict(), "class": type(model).__name__,
-                "hyperparameters": learner.hyperparameters()}, outdir / "model.pt")
-    export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32),
-                       outdir / "model.ts")
-    result.history.to_csv(outdir / "history.csv", index=False)
-    if "validation" in result.extra:
-        result.extra["validation"].to_csv(outdir / "validation.csv", index=False)
-    readout.eigenvalues.to_csv(outdir / "eigenvalues.csv", index=False)
-    readout.readouts.to_csv(outdir / "readouts.csv", index=False)
-    np.savez(outdir / "cv.npz", **readout.cv)
     info = {"device": result.device, "wall_s": result.wall_s, "resumed_from_step": result.resumed_from,
             "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info,
             **{k: v for k, v in result.extra.items() if k != "validation"}}
-    (outdir / "run.json").write_text(json.dumps(info, indent=2, default=float))
+    save_model_dir(outdir, learner.model, dataset, learner.hyperparameters(), result.history,
+                   readout, info, result.extra.get("validation"))
     log.info("wrote %s (device %s, %.1f s)", outdir, result.device, result.wall_s)
     return readout
+
+
+def save_model_dir(outdir: str | Path, model: torch.nn.Module, dataset: Dataset,
+                   hyperparameters: dict, history: pd.DataFrame, readout: Readout, info: dict,
+                   validation: pd.DataFrame | None = None) -> None:
+    """Write the model-directory contract (see :func:`train_and_save`) for a trained ``model``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu").eval()
+    torch.save({"state_dict": model.state_dict(), "class": type(model).__name__,
+                "hyperparameters": hyperparameters}, outdir / "model.pt")
+    export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32),
+                       outdir / "model.ts")
+    history.to_csv(outdir / "history.csv", index=False)
+    if validation is not None:
+        validation.to_csv(outdir / "validation.csv", index=False)
+    readout.eigenvalues.to_csv(outdir / "eigenvalues.csv", index=False)
+    readout.readouts.to_csv(outdir / "readouts.csv", index=False)
+    np.savez(outdir / "cv.npz", **readout.cv)
+    (outdir / "run.json").write_text(json.dumps(info, indent=2, default=float))

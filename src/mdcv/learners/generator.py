@@ -164,8 +164,8 @@ class GeneratorLearner(BaseLearner):
 
     def freeze_deflation(self) -> None:
         """Fold the Gram–Schmidt of the deflated loss on the training frames into the model's output."""
-        if not self.settings["deflation"] or self.model.k == 1:
-            return
+        if not self.settings["deflation"] or self.model.k == 1 or not hasattr(self.model, "mix"):
+            return  # (a cross-fitted average: its members were frozen when they were saved)
         f, g = evaluate_in_chunks(self.model, self.x[: self.n_train])
         _, _, mix = deflate(f.double(), g.double(), self.w[: self.n_train].double())
         self.model.mix.copy_(mix.to(self.model.mix) @ self.model.mix)
@@ -201,10 +201,10 @@ class GeneratorLearner(BaseLearner):
         w = self.dataset.w
         d = self.diffusion.double().cpu().numpy()
         n_last = min(int(self.settings["average_last"]), len(result.step_estimates))
-        last = result.step_estimates[-n_last:]
-        # The study's read-out: sort each step's quotients ascending, then average.
-        last_sorted = np.sort(last, axis=1)
-        rows = [_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit)]
+        rows = []
+        if n_last > 0:  # the study's read-out: sort each step's quotients ascending, then average
+            last_sorted = np.sort(result.step_estimates[-n_last:], axis=1)
+            rows.append(_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit))
         m = self.n_train  # in-sample read-outs on the training frames, the others after
         in_sample, ritz_vecs = self._spectral_rows(f[:m], g[:m], w[:m], d)
         rows += in_sample

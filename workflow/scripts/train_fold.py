@@ -1,0 +1,16 @@
+"""Rule train_fold: train one cross-fitting member of a learner (mdcv.crossfit)."""
+
+from pathlib import Path
+
+from mdcv.crossfit import train_member
+from mdcv.data import load
+from mdcv.learners import learner_class
+from mdcv.logs import setup
+
+setup(snakemake.log[0])
+settings = dict(snakemake.params.settings)
+if not settings.get("threads"):
+    settings["threads"] = snakemake.threads
+train_member(learner_class(settings["kind"]), load(snakemake.input.dataset), settings,
+             Path(snakemake.output.model).parent, snakemake.params.checkpoint,
+             snakemake.params.seed, int(snakemake.wildcards.fold))
