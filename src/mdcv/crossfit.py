@@ -26,6 +26,7 @@ their steps in different places, so their average is smooth where each is not
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -38,7 +39,7 @@ from torch import nn
 
 from mdcv import spectral
 from mdcv.data import Dataset, take
-from mdcv.learners.base import EIGEN_COLUMNS, Readout, save_model_dir, train_and_save
+from mdcv.learners.base import EIGEN_COLUMNS, Readout, block_frames, save_model_dir, train_and_save
 from mdcv.models import evaluate_in_chunks
 from mdcv.train import TrainingResult, pick_device
 
@@ -51,7 +52,7 @@ MIN_AGREEMENT = 0.8
 
 def n_holdout(settings: dict, n: int) -> int:
     """Frames in the held-out block (the last ones), as the learners count them."""
-    return int(round(float(settings.get("holdout") or 0.0) * n))
+    return block_frames(settings, "holdout", n)
 
 
 def fold_blocks(n: int, settings: dict) -> list[np.ndarray]:
@@ -157,10 +158,10 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
     plain["validation"] = 0.0
     learner = learner_cls(dataset, plain, device)
     d = learner.diffusion.double().cpu().numpy()
-    n, pool = dataset.n, dataset.n - n_holdout(settings, dataset.n)
+    n, pool = dataset.n, learner.n_train  # the frames before the held-out block
     members, centres, mixings, whitened, info = [], [], [], [], []
     for fold, member_dir in enumerate(member_dirs):
-        model = learner_cls(dataset, plain, device).model
+        model = copy.deepcopy(learner.model)  # the members' architecture; weights loaded next
         saved = torch.load(Path(member_dir) / "model.pt", map_location=device, weights_only=False)
         model.load_state_dict(saved["state_dict"])
         model.eval()

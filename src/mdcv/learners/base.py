@@ -47,6 +47,11 @@ def eigen_table(values, stds, unit: str) -> pd.DataFrame:
                          "std": stds, "timescale": timescale, "unit": unit})[EIGEN_COLUMNS]
 
 
+def block_frames(settings: dict, key: str, n: int) -> int:
+    """Frames in the ``holdout`` or ``validation`` block: that setting's fraction of n."""
+    return int(round(float(settings.get(key) or 0.0) * n))
+
+
 class BaseLearner:
     """Holds the dataset on the training device and writes the model directory."""
 
@@ -60,8 +65,8 @@ class BaseLearner:
         # Generator learners: frames [n_train, n_train + n_validation) choose the model
         # (``validation``), the last n_holdout frames give out-of-sample read-outs
         # (``holdout``); neither block trains, nor enters the spectral init.
-        self.n_holdout = int(round(float(settings.get("holdout") or 0.0) * self.n))
-        self.n_validation = int(round(float(settings.get("validation") or 0.0) * self.n))
+        self.n_holdout = block_frames(settings, "holdout", self.n)
+        self.n_validation = block_frames(settings, "validation", self.n)
         if self.n_train < 2:
             raise ValueError(f"holdout {settings.get('holdout')} and validation "
                              f"{settings.get('validation')} leave {self.n_train} training samples; "
