@@ -44,6 +44,7 @@ report: setup
 ## benchmarks (outside the test suite), CSV files in results/benchmarks/
 bench: setup
 	$(BIN)/python benchmarks/train_speed.py --out results/benchmarks/train_speed.csv
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/train_cost.py --configfile config/paper.yaml --out results/benchmarks/train_cost.csv
 
 ## workflow vs by-hand gmx mdrun throughput (after `make md`)
 bench-md: setup

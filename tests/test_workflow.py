@@ -45,7 +45,7 @@ def snakemake(workdir: Path, *args, profile: str | None = None, check: bool = Tr
 
 
 def dry_run_jobs(out: str) -> list[dict]:
-    """Per-job blocks of a dry run: rule name, threads, resources (as strings)."""
+    """Per-job blocks of a dry run: rule name, threads, resources, wildcards (as strings)."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \S+:\n)", out):
         head = re.match(r"(?:local)?rule (\S+):\n", block)
@@ -54,8 +54,10 @@ def dry_run_jobs(out: str) -> list[dict]:
         threads = re.search(r"^\s+threads: (\d+)", block, re.M)
         res = re.search(r"^\s+resources: (.*)$", block, re.M)
         resources = dict(kv.split("=", 1) for kv in res.group(1).split(", ")) if res else {}
+        wc = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+        wildcards = dict(kv.split("=", 1) for kv in wc.group(1).split(", ")) if wc else {}
         jobs.append({"rule": head.group(1), "threads": int(threads.group(1)) if threads else 1,
-                     "resources": resources})
+                     "resources": resources, "wildcards": wildcards})
     return jobs
 
 
@@ -128,16 +130,26 @@ def test_resources_scale_with_config(tmp_path):
     def runtimes(configfile):
         out = snakemake(tmp_path, "-n", "--configfile", str(configfile), profile="slurm").stdout
         per_rule: dict[str, int] = {}
+        per_job: dict[tuple, int] = {}
         for job in dry_run_jobs(out):
             if "runtime" in job["resources"]:
-                per_rule[job["rule"]] = max(per_rule.get(job["rule"], 0),
-                                            int(job["resources"]["runtime"]))
-        return per_rule
+                runtime = int(job["resources"]["runtime"])
+                per_rule[job["rule"]] = max(per_rule.get(job["rule"], 0), runtime)
+                wc = job["wildcards"]
+                per_job[job["rule"], wc.get("system"), wc.get("learner")] = runtime
+        return per_rule, per_job
 
     if not (ROOT / "config" / "paper.yaml").exists():
         pytest.skip("no config/paper.yaml")
-    small, paper = runtimes(ROOT / "config" / "config.yaml"), runtimes(ROOT / "config" / "paper.yaml")
+    (small, _), (paper, jobs) = (runtimes(ROOT / "config" / "config.yaml"),
+                                 runtimes(ROOT / "config" / "paper.yaml"))
     assert paper["md_dynamics"] > small["md_dynamics"]
+    # a cross-fitted learner's `train` job only averages its members: it asks for less
+    # time than one member's training
+    crossfitted = [key for key in jobs if key[0] == "train_fold"]
+    assert crossfitted, "config/paper.yaml cross-fits no learner"
+    for _, system, learner in crossfitted:
+        assert jobs["train", system, learner] < jobs["train_fold", system, learner]
 
 
 def test_slurm_gpu_profile_selects_the_cuda_env():

@@ -1,8 +1,9 @@
 """Cluster resource requests (memory in MB, runtime in minutes) derived from config.
 
 The numbers are deliberate over-estimates (×3 of what was measured on one CPU core of
-a laptop-class machine) so that a scheduler does not kill a job that is merely slow;
-they scale with the sizes in config (samples, steps, batch, widths, MD length).
+a 2-core cloud machine; training: benchmarks/train_cost.py) so that a scheduler does
+not kill a job that is merely slow; they scale with the sizes in config (samples,
+steps, batch, widths, MD length). On a GPU a training job runs far inside its request.
 """
 
 from __future__ import annotations
@@ -29,11 +30,65 @@ def toy_dataset(sampling: dict) -> dict:
     return {"mem_mb": int(mem), "runtime": _minutes(seconds)}
 
 
+# Seconds per sample and per multiply-add of the networks, by learner kind: the passes
+# one optimizer step makes (second-order autograd for the generator losses, both ends
+# of each pair for transfer, encoder and decoder for the autoencoders). And seconds per
+# sample of a Kabsch alignment layer (`align`), per function whose gradient passes back
+# through it. One CPU thread; measured with benchmarks/train_cost.py.
+PER_MULTIPLY_ADD = {"generator": 1.8e-9, "transfer": 6.5e-10, "autoencoder": 4.3e-10,
+                    "regularized_autoencoder": 7.9e-10}
+PER_ALIGNED_SAMPLE = {"generator": 8.5e-6, "transfer": 7e-6, "autoencoder": 1e-5,
+                      "regularized_autoencoder": 1.6e-5}
+SECOND_ORDER = ("generator", "regularized_autoencoder")
+
+
+def multiply_adds(n_in: int, hidden: list[int], n_out: int) -> int:
+    """Multiply-adds of one pass of an MLP n_in → hidden → n_out, per sample."""
+    sizes = [n_in, *hidden, n_out]
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+
+
+def training_step_seconds(settings: dict, dim: int) -> float:
+    """Seconds of one optimizer step of the learner ``settings`` on d = ``dim`` inputs.
+
+    (One CPU thread, before the safety factor.) batch × (networks' multiply-adds × the
+    kind's cost per multiply-add + the alignment layer's cost).
+    """
+    kind, k = settings["kind"], int(settings.get("k", 1))
+    if "encoder_layers" in settings:
+        madds = (multiply_adds(dim, settings["encoder_layers"], k)
+                 + multiply_adds(k, settings["decoder_layers"], dim))
+    else:
+        separate = settings.get("architecture") == "separate"
+        layers = settings.get("layers", [64])
+        madds = k * multiply_adds(dim, layers, 1) if separate else multiply_adds(dim, layers, k)
+    # a kind added later is sized as the dearest known one until it is measured
+    per_sample = PER_MULTIPLY_ADD.get(kind, max(PER_MULTIPLY_ADD.values())) * madds
+    if settings.get("align"):
+        per_aligned = PER_ALIGNED_SAMPLE.get(kind, max(PER_ALIGNED_SAMPLE.values()))
+        first_order = kind in PER_ALIGNED_SAMPLE and kind not in SECOND_ORDER
+        per_sample += per_aligned * (1 if first_order else k)
+    return 1e-3 + int(settings["batch_size"]) * per_sample
+
+
 def training(settings: dict, n_samples: int, dim: int) -> dict:
     """Memory and runtime of a training job for the learner ``settings``."""
-    width = sum(settings.get("layers", [64])) + dim
     copies = settings.get("k", 1) if settings.get("architecture") == "separate" else 1
-    per_step = 1e-3 + 1.5e-8 * settings["batch_size"] * width * copies * max(dim, 2)
+    per_step = training_step_seconds(settings, dim)
     readout = 2e-5 * n_samples * copies * max(dim, 2)
     mem = 1500 + n_samples * (dim * 4 * 8 + 64) / 1e6
     return {"mem_mb": int(mem), "runtime": _minutes(settings["steps"] * per_step + readout, 10)}
+
+
+def averaging(settings: dict, n_samples: int, dim: int) -> dict:
+    """Memory and runtime of a cross-fitted learner's ``train`` job (``folds`` K > 1).
+
+    It trains nothing: it evaluates the K members (``train_fold`` jobs, sized by
+    :func:`training`) on the data and reads out their average, so it asks for K + 1
+    read-outs, not the members' training steps.
+    """
+    full = training(settings, n_samples, dim)
+    copies = settings.get("k", 1) if settings.get("architecture") == "separate" else 1
+    readout = 2e-5 * n_samples * copies * max(dim, 2)
+    return {"mem_mb": full["mem_mb"],
+            "runtime": _minutes((int(settings["folds"]) + 1) * readout, 10)}

@@ -76,6 +76,8 @@ def _training_resources(wildcards):
         n, dim = mdcv_config.toy_settings(config, wildcards.system)["sampling"]["n_samples"], 2
     else:
         n, dim = mdcv_config.md_dataset_size(config, wildcards.system, settings["dataset"])
+    if learner_folds(wildcards) and not hasattr(wildcards, "fold"):
+        return mdcv_resources.averaging(settings, n, dim)  # `train` of a cross-fitted learner
     return mdcv_resources.training(settings, n, dim)
 
 
