@@ -108,6 +108,9 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     for fold in (0, 1):  # each member chose its model on its own fold
         member = json.loads((models / "folds" / str(fold) / "run.json").read_text())
         assert member["fold"] == fold and member["selected_step"] in (20, 40)
+    subsets = pd.read_csv(models / "members.csv", dtype={"members": str})
+    assert set(subsets["members"]) == {"0", "1", "0+1"}
+    assert np.isfinite(subsets["eigenvalue"]).all()
     runs = np.load(tmp_path / "results/ala2-vacuum/reference/bd/runs.npz")
     assert str(runs["integrator"]) == "bd" and float(runs["bd_fric"]) == pytest.approx(2494.3, abs=0.1)
     assert len(np.unique(runs["traj"])) == 8

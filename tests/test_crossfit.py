@@ -81,6 +81,17 @@ def test_members_train_on_their_folds_and_average_to_one_cv(tmp_path):
                         for d in dirs]
     np.testing.assert_allclose(rayleigh["eigenvalue"],
                                np.mean([m["eigenvalue"] for m in members_rayleigh], 0))
+    # members.csv: each member alone, all but each one, and all, read on the held-out block
+    subsets = pd.read_csv(out / "members.csv", dtype={"members": str})
+    assert list(dict.fromkeys(subsets["members"])) == ["0", "1", "2", "1+2", "0+2", "0+1", "0+1+2"]
+    for fold, member_dir in enumerate(dirs):  # Ritz values do not see the whitening
+        own = pd.read_csv(member_dir / "readouts.csv").query("readout == 'ritz-holdout'")
+        alone = subsets.query(f"members == '{fold}' and readout == 'ritz-holdout'")
+        np.testing.assert_allclose(alone["eigenvalue"], own["eigenvalue"], rtol=1e-3)
+    for name in ("ritz-holdout", "galerkin-holdout"):  # all of them: the CV's own read-out
+        np.testing.assert_allclose(
+            subsets.query(f"members == '0+1+2' and readout == '{name}'")["eigenvalue"],
+            readout.readouts.query(f"readout == '{name}'")["eigenvalue"], rtol=1e-3)
     # the average is whitened on the training frames: variance ≈ 1 where the members agree
     x = torch.as_tensor(ds.x[:2400])
     cv = torch.jit.load(str(out / "model.ts"))(x).detach().numpy()

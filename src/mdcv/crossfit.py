@@ -142,7 +142,9 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
 
     Files as :func:`mdcv.learners.base.train_and_save` writes them; history.csv and
     validation.csv hold every member's rows with a ``fold`` column; run.json lists the
-    members (chosen step, agreement with member 0). The ``rayleigh`` read-out, which
+    members (chosen step, agreement with member 0); members.csv (with a held-out block)
+    the held-out read-outs of each member, of all but each one, and of all
+    (:func:`member_subsets`). The ``rayleigh`` read-out, which
     averages minibatch quotients over a run's last steps, has no meaning for an average
     of runs: it is the mean of the members' ones (std: their spread).
     """
@@ -157,6 +159,41 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
     plain = {k: v for k, v in settings.items() if k != "folds"}
     plain["validation"] = 0.0
     learner = learner_cls(dataset, plain, device)
+    members, centres, mixings, info = _whitened_members(learner, dataset, settings, member_dirs)
+    learner.model = EnsembleModel(
+        members, torch.as_tensor(np.array(centres), dtype=torch.float32, device=device),
+        torch.as_tensor(np.array(mixings), dtype=torch.float32, device=device))
+    history, validation = [], []
+    for fold, member_dir in enumerate(member_dirs):
+        history.append(pd.read_csv(Path(member_dir) / "history.csv").assign(fold=fold))
+        if (Path(member_dir) / "validation.csv").is_file():
+            validation.append(pd.read_csv(Path(member_dir) / "validation.csv").assign(fold=fold))
+    result = TrainingResult(history=pd.concat(history, ignore_index=True),
+                            step_estimates=np.empty((0, 0)), device=str(device), wall_s=0.0)
+    readout = learner.readout(result)
+    readout.readouts = pd.concat([_members_rayleigh(member_dirs), readout.readouts],
+                                 ignore_index=True)
+    readout.eigenvalues = readout.readouts.loc[readout.readouts["readout"] == settings["readout"],
+                                               EIGEN_COLUMNS].reset_index(drop=True)
+    run_info = {"device": str(device), "wall_s": time.perf_counter() - t0, "folds": folds,
+                "members": info, "torch": torch.__version__, "threads": torch.get_num_threads(),
+                **readout.info}
+    save_model_dir(outdir, learner.model, dataset, {"settings": settings, "dim": dataset.dim,
+                                                   "folds": folds}, result.history, readout,
+                   run_info, pd.concat(validation, ignore_index=True) if validation else None)
+    if learner.n_holdout:
+        member_subsets(learner, dataset, members, centres, mixings).to_csv(
+            Path(outdir) / "members.csv", index=False)
+    return readout
+
+
+def _whitened_members(learner, dataset: Dataset, settings: dict, member_dirs: list) -> tuple:
+    """Load the members into copies of ``learner``'s model; whiten and sign-match each.
+
+    Returns the models, their centres (K, k) and mixings (K, k, k: Ritz vectors times
+    signs) and per-member info (chosen step, training Ritz values, agreement).
+    """
+    device = next(learner.model.parameters()).device
     d = learner.diffusion.double().cpu().numpy()
     n, pool = dataset.n, learner.n_train  # the frames before the held-out block
     members, centres, mixings, whitened, info = [], [], [], [], []
@@ -187,28 +224,40 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
         info.append({"fold": fold, "selected_step": run.get("selected_step"),
                      "wall_s": run.get("wall_s"), "training_ritz": vals.tolist(),
                      "agreement": np.abs(agreement).tolist()})
-    learner.model = EnsembleModel(
-        members, torch.as_tensor(np.array(centres), dtype=torch.float32, device=device),
-        torch.as_tensor(np.array(mixings), dtype=torch.float32, device=device))
-    history, validation = [], []
-    for fold, member_dir in enumerate(member_dirs):
-        history.append(pd.read_csv(Path(member_dir) / "history.csv").assign(fold=fold))
-        if (Path(member_dir) / "validation.csv").is_file():
-            validation.append(pd.read_csv(Path(member_dir) / "validation.csv").assign(fold=fold))
-    result = TrainingResult(history=pd.concat(history, ignore_index=True),
-                            step_estimates=np.empty((0, 0)), device=str(device), wall_s=0.0)
-    readout = learner.readout(result)
-    readout.readouts = pd.concat([_members_rayleigh(member_dirs), readout.readouts],
-                                 ignore_index=True)
-    readout.eigenvalues = readout.readouts.loc[readout.readouts["readout"] == settings["readout"],
-                                               EIGEN_COLUMNS].reset_index(drop=True)
-    run_info = {"device": str(device), "wall_s": time.perf_counter() - t0, "folds": folds,
-                "members": info, "torch": torch.__version__, "threads": torch.get_num_threads(),
-                **readout.info}
-    save_model_dir(outdir, learner.model, dataset, {"settings": settings, "dim": dataset.dim,
-                                                   "folds": folds}, result.history, readout,
-                   run_info, pd.concat(validation, ignore_index=True) if validation else None)
-    return readout
+    return members, centres, mixings, info
+
+
+def member_subsets(learner, dataset: Dataset, members: list, centres: list,
+                   mixings: list) -> pd.DataFrame:
+    """Held-out read-outs of the average of each member alone, of all but one, and of all.
+
+    How much one member moves the CV: the whitened functions of a subset are averaged as
+    :class:`EnsembleModel` averages all of them, and read out (ritz, galerkin, bootstrap
+    stds) on the held-out block. Column ``members``: the folds averaged, e.g. ``0+2+3``.
+    """
+    d = learner.diffusion.double().cpu().numpy()
+    held_out = slice(learner.n_train, dataset.n)
+    w = dataset.w[held_out]
+    u, gu = [], []
+    for model, centre, mixing in zip(members, centres, mixings, strict=True):
+        f, g = evaluate_in_chunks(model, learner.x[held_out])
+        f, g = f.double().cpu().numpy(), g.double().cpu().numpy()
+        u.append((f - centre) @ mixing)
+        gu.append(np.einsum("nkd,kj->njd", g, mixing))
+    k = len(members)
+    subsets = [(j,) for j in range(k)]
+    if k > 2:
+        subsets += [tuple(i for i in range(k) if i != j) for j in range(k)]
+    subsets.append(tuple(range(k)))
+    tables = []
+    for subset in subsets:
+        f = np.mean([u[j] for j in subset], 0)
+        g = np.mean([gu[j] for j in subset], 0)
+        rows, _ = learner._spectral_rows(f, g, w, d, "-holdout")
+        for table in rows:
+            table.insert(0, "members", "+".join(map(str, subset)))
+            tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def _members_rayleigh(member_dirs) -> pd.DataFrame:
