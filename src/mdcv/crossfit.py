@@ -253,7 +253,7 @@ def member_subsets(learner, dataset: Dataset, members: list, centres: list,
     for subset in subsets:
         f = np.mean([u[j] for j in subset], 0)
         g = np.mean([gu[j] for j in subset], 0)
-        rows, _ = learner._spectral_rows(f, g, w, d, "-holdout")
+        rows, _ = learner.spectral_rows(f, g, w, d, "-holdout")
         for table in rows:
             table.insert(0, "members", "+".join(map(str, subset)))
             tables.append(table)

@@ -71,24 +71,28 @@ def training_step_seconds(settings: dict, dim: int) -> float:
     return 1e-3 + int(settings["batch_size"]) * per_sample
 
 
+def readout_seconds(settings: dict, n_samples: int, dim: int) -> float:
+    """Seconds of one full-data read-out (values and gradients on every sample, spectra)."""
+    copies = settings.get("k", 1) if settings.get("architecture") == "separate" else 1
+    return 2e-5 * n_samples * copies * max(dim, 2)
+
+
 def training(settings: dict, n_samples: int, dim: int) -> dict:
     """Memory and runtime of a training job for the learner ``settings``."""
-    copies = settings.get("k", 1) if settings.get("architecture") == "separate" else 1
-    per_step = training_step_seconds(settings, dim)
-    readout = 2e-5 * n_samples * copies * max(dim, 2)
+    seconds = (settings["steps"] * training_step_seconds(settings, dim)
+               + readout_seconds(settings, n_samples, dim))
     mem = 1500 + n_samples * (dim * 4 * 8 + 64) / 1e6
-    return {"mem_mb": int(mem), "runtime": _minutes(settings["steps"] * per_step + readout, 10)}
+    return {"mem_mb": int(mem), "runtime": _minutes(seconds, 10)}
 
 
 def averaging(settings: dict, n_samples: int, dim: int) -> dict:
     """Memory and runtime of a cross-fitted learner's ``train`` job (``folds`` K > 1).
 
     It trains nothing: it evaluates the K members (``train_fold`` jobs, sized by
-    :func:`training`) on the data and reads out their average, so it asks for K + 1
-    read-outs, not the members' training steps.
+    :func:`training`) on the data, reads out their average and, on the held-out block,
+    the subsets of members.csv. It asks for K + 1 full-data read-outs, not the members'
+    training steps.
     """
-    full = training(settings, n_samples, dim)
-    copies = settings.get("k", 1) if settings.get("architecture") == "separate" else 1
-    readout = 2e-5 * n_samples * copies * max(dim, 2)
-    return {"mem_mb": full["mem_mb"],
-            "runtime": _minutes((int(settings["folds"]) + 1) * readout, 10)}
+    seconds = (int(settings["folds"]) + 1) * readout_seconds(settings, n_samples, dim)
+    return {"mem_mb": training(settings, n_samples, dim)["mem_mb"],
+            "runtime": _minutes(seconds, 10)}

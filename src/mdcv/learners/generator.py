@@ -170,7 +170,7 @@ class GeneratorLearner(BaseLearner):
         _, _, mix = deflate(f.double(), g.double(), self.w[: self.n_train].double())
         self.model.mix.copy_(mix.to(self.model.mix) @ self.model.mix)
 
-    def _spectral_rows(self, f, g, w, d, suffix: str = "") -> tuple[list, np.ndarray]:
+    def spectral_rows(self, f, g, w, d, suffix: str = "") -> tuple[list, np.ndarray]:
         """ritz and galerkin rows on (f, g, w) with bootstrap stds; and the Ritz vectors."""
         ritz_vals, ritz_vecs = spectral.ritz(f, g, w, d)
         cells = (self.settings["galerkin_cells"], self.settings["galerkin_cells_rest"])
@@ -206,14 +206,14 @@ class GeneratorLearner(BaseLearner):
             last_sorted = np.sort(result.step_estimates[-n_last:], axis=1)
             rows.append(_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit))
         m = self.n_train  # in-sample read-outs on the training frames, the others after
-        in_sample, ritz_vecs = self._spectral_rows(f[:m], g[:m], w[:m], d)
+        in_sample, ritz_vecs = self.spectral_rows(f[:m], g[:m], w[:m], d)
         rows += in_sample
         if self.n_validation:
             v = slice(m, m + self.n_validation)
-            rows += self._spectral_rows(f[v], g[v], w[v], d, "-validation")[0]
+            rows += self.spectral_rows(f[v], g[v], w[v], d, "-validation")[0]
         if self.n_holdout:
             h = slice(self.n - self.n_holdout, self.n)
-            rows += self._spectral_rows(f[h], g[h], w[h], d, "-holdout")[0]
+            rows += self.spectral_rows(f[h], g[h], w[h], d, "-holdout")[0]
         readouts = pd.concat(rows, ignore_index=True)
         chosen = readouts.loc[readouts["readout"] == self.settings["readout"], EIGEN_COLUMNS]
         # Eigenfunction estimates on the data: Ritz combinations, sorted by eigenvalue.
