@@ -65,6 +65,36 @@ def test_learner_settings_merge_defaults_learner_and_system(cfg):
     assert mc.learner_settings(cfg, "three_well", "generator")["steps"] != 7
 
 
+
+def test_like_starts_from_another_learners_settings(cfg):
+    cfg["learners"]["replica"] = {"kind": "generator", "like": "generator", "lr": 1e-3}
+    cfg["toy"]["systems"]["mueller_brown"]["training"] = {"generator": {"steps": 7},
+                                                          "replica": {"batch_size": 64}}
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    original = mc.learner_settings(cfg, "mueller_brown", "generator")
+    replica = mc.learner_settings(cfg, "mueller_brown", "replica")
+    # the other learner's settings and its system override, then its own keys and override
+    assert replica["steps"] == 7 and replica["lr"] == 1e-3 and replica["batch_size"] == 64
+    assert replica["name"] == "replica" and "like" not in replica
+    assert {k for k in original if original[k] != replica.get(k)} == {"lr", "batch_size", "name"}
+    # without keys of its own a replica has the same settings: only its name (seeds) differs
+    cfg["learners"]["twin"] = {"kind": "generator", "like": "generator"}
+    twin = mc.learner_settings(cfg, "three_well", "twin")
+    assert twin == {**mc.learner_settings(cfg, "three_well", "generator"), "name": "twin"}
+
+
+@pytest.mark.parametrize("learners, fragment", [
+    ({"a": {"kind": "transfer", "like": "generator", "lag": 1.0}}, "kinds must match"),
+    ({"a": {"kind": "generator", "like": "nobody"}}, "learner 'a': like 'nobody'"),
+    ({"a": {"kind": "generator", "like": "b"}, "b": {"kind": "generator", "like": "a"}},
+     "circle: a → b → a"),
+])
+def test_bad_like_names_the_problem(cfg, learners, fragment):
+    cfg["learners"].update(learners)
+    with pytest.raises(ConfigError, match=fragment):
+        mc.learner_settings(cfg, "mueller_brown", "a")
+
 def test_bad_learner_override_names_learner_and_key(cfg):
     validate(cfg, SCHEMA)
     cfg["toy"]["systems"]["mueller_brown"]["training"] = {"generator": {"stepz": 7}}

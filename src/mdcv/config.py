@@ -178,19 +178,41 @@ def system_overrides(config: dict, system: str) -> dict:
     return {}
 
 
-def learner_settings(config: dict, system: str, learner: str) -> dict:
-    """Merged settings of ``learner`` on ``system``: kind defaults ← learners.<name> ← system.
+def _definition(config: dict, system: str, learner: str, chain: tuple = ()) -> dict:
+    """Unchecked settings of ``learner`` on ``system``: its base ← learners.<name> ← system.
 
-    The result is checked against the kind's schema; errors name the learner and key.
+    The base is the kind's defaults, or with ``like: <other>`` the other learner's
+    settings on this system (its own system overrides included).
     """
     learners = config.get("learners", {})
     if learner not in learners:
-        raise ConfigError(f"unknown learner {learner!r}; defined under 'learners:': {list(learners)}")
-    base = learners[learner]
-    kind = base["kind"]
+        where = f"learner {chain[-1]!r}: like" if chain else "unknown learner"
+        raise ConfigError(f"{where} {learner!r}; defined under 'learners:': {list(learners)}")
+    if learner in chain:
+        raise ConfigError(f"learners: 'like' goes round in a circle: {' → '.join([*chain, learner])}")
+    entry = learners[learner]
+    own = {k: v for k, v in entry.items() if k != "like"}
+    if "like" in entry:
+        base = _definition(config, system, entry["like"], (*chain, learner))
+        if base["kind"] != entry["kind"]:
+            raise ConfigError(f"learner {learner!r} (kind {entry['kind']!r}) is like "
+                              f"{entry['like']!r}, of kind {base['kind']!r}: the kinds must match")
+    else:
+        base = learner_defaults(entry["kind"])
     override = system_overrides(config, system).get(learner, {})
-    settings = deep_merge(deep_merge(learner_defaults(kind), base), override)
-    settings.setdefault("kind", kind)
+    return deep_merge(deep_merge(base, own), override)
+
+
+def learner_settings(config: dict, system: str, learner: str) -> dict:
+    """Merged settings of ``learner`` on ``system``: kind defaults ← learners.<name> ← system.
+
+    ``like: <other>`` (a replica or variant) starts from the other learner's merged
+    settings instead of the kind's defaults; its own name gives it its own seeds and
+    outputs. The result is checked against the kind's schema; errors name the learner
+    and key.
+    """
+    settings = _definition(config, system, learner)
+    kind = settings["kind"]
     validator = jsonschema.Draft202012Validator(learner_kind_schema(kind))
     errors = sorted(validator.iter_errors(settings), key=lambda e: list(e.path))
     if errors:
