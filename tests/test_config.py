@@ -90,10 +90,15 @@ def test_like_starts_from_another_learners_settings(cfg):
     ({"a": {"kind": "generator", "like": "b"}, "b": {"kind": "generator", "like": "a"}},
      "circle: a → b → a"),
 ])
-def test_bad_like_names_the_problem(cfg, learners, fragment):
+def test_bad_like_names_the_problem(cfg, root, learners, fragment):
     cfg["learners"].update(learners)
     with pytest.raises(ConfigError, match=fragment):
         mc.learner_settings(cfg, "mueller_brown", "a")
+    # caught before any job starts, even where no system trains the learner
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    with pytest.raises(ConfigError, match=fragment):
+        mc.check(cfg, base_dir=root)
 
 def test_bad_learner_override_names_learner_and_key(cfg):
     validate(cfg, SCHEMA)

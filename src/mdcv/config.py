@@ -267,6 +267,9 @@ def check(config: dict, base_dir: str | Path = ".") -> None:
     for name in toy.get("learners", []):
         if name not in config.get("learners", {}):
             raise ConfigError(f"toy.learners: {name!r} is not defined under 'learners:'")
+    for name, entry in config.get("learners", {}).items():
+        if "like" in entry:  # its target exists, has its kind, and the chain ends
+            _definition(config, "", name)
     overlap = set(toy.get("systems", {})) & set(md_systems(config))
     if overlap:
         raise ConfigError(f"system names used by both toy and md: {sorted(overlap)}")
