@@ -23,8 +23,8 @@ import pandas as pd
 import torch
 import yaml
 
-from mdcv import alanine, resources
 from mdcv import config as mc
+from mdcv import resources
 from mdcv.data import Dataset
 from mdcv.learners import learner_class
 
@@ -71,14 +71,6 @@ def seconds_per_step(learner, batch: int, steps: int) -> float:
     return (time.perf_counter() - t0) / steps
 
 
-def jobs(config: dict) -> list[tuple[str, str, str]]:
-    """(stage, system, learner) of every training the config runs."""
-    out = [("toy", s, name) for s in mc.toy_systems(config) for name in mc.toy_learners(config, s)]
-    out += [("alanine", s, name) for s in alanine.systems(config)
-            for name in alanine.system_learners(config, s)]
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configfile", action="append", default=[],
@@ -94,15 +86,17 @@ def main() -> None:
     mc.apply_defaults(config, ROOT / "workflow/schemas/config.schema.yaml")
     rng = np.random.default_rng(0)
     rows = []
-    for stage, system, name in jobs(config):
+    toys = mc.toy_systems(config)
+    for system, name in mc.trainings(config):
         settings = mc.learner_settings(config, system, name)
         batch = int(settings["batch_size"])
-        ds = synthetic_dataset(stage, max(4 * batch, 20_000), rng)
+        ds = synthetic_dataset("toy" if system in toys else "alanine", max(4 * batch, 20_000), rng)
         settings = {**settings, "init": "random"}
         learner = learner_class(settings["kind"])(ds, settings, torch.device("cpu"))
         measured = seconds_per_step(learner, batch, args.steps)
         model = resources.training_step_seconds(settings, ds.dim)
-        requested = resources.training(settings, ds.n, ds.dim)["runtime"]
+        requested = resources.training(settings, *mc.training_data_size(config, system, name))[
+            "runtime"]
         rows.append({"benchmark": "train_cost", "system": system, "learner": name,
                      "kind": settings["kind"], "dim": ds.dim, "batch_size": batch,
                      "steps": settings["steps"], "measured_s_per_step": measured,

@@ -131,6 +131,23 @@ def test_disabled_systems_are_left_out(cfg):
     assert "mueller_brown" in mc.toy_systems(cfg)
 
 
+def test_trainings_list_every_learner_with_its_data_size(cfg):
+    validate(cfg, SCHEMA)
+    mc.apply_defaults(cfg, SCHEMA)
+    jobs = mc.trainings(cfg)
+    assert len(jobs) == len(set(jobs))
+    toy, ala = mc.toy_systems(cfg)[0], "ala2-vacuum"
+    assert [n for s, n in jobs if s == toy] == mc.toy_learners(cfg, toy)
+    n_samples = mc.toy_settings(cfg, toy)["sampling"]["n_samples"]
+    assert mc.training_data_size(cfg, toy, mc.toy_learners(cfg, toy)[0]) == (n_samples, 2)
+    ala_learners = [n for s, n in jobs if s == ala]
+    assert set(cfg["alanine"]["transfer"]) <= set(ala_learners)  # fed by the Langevin runs
+    biased = mc.training_data_size(cfg, ala, "generator-uniform")
+    unbiased = mc.training_data_size(cfg, ala, cfg["alanine"]["transfer"][0])
+    assert biased[1] == unbiased[1] == 66  # all 22 atoms by default
+    assert biased[0] != unbiased[0]  # the transfer learner trains on the unbiased runs
+
+
 def test_check_config_prints_alanine_learners_with_system_overrides(root, capsys, tmp_path):
     from mdcv import cli
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mdcv import alanine, resources
 from mdcv import config as mc
+from mdcv import resources
 
 ROOT = Path(__file__).resolve().parents[1]
 # The longest job a common SLURM partition accepts (minutes): every paper-scale training
@@ -58,15 +58,9 @@ def paper_trainings():
     config = mc.deep_merge(yaml.safe_load((ROOT / "config/config.yaml").read_text()),
                            yaml.safe_load((ROOT / "config/paper.yaml").read_text()))
     mc.apply_defaults(config, ROOT / "workflow/schemas/config.schema.yaml")
-    for system in mc.toy_systems(config):
-        n = mc.toy_settings(config, system)["sampling"]["n_samples"]
-        for name in mc.toy_learners(config, system):
-            yield system, name, mc.learner_settings(config, system, name), n, 2
-    for system in alanine.systems(config):
-        for name in alanine.system_learners(config, system):
-            settings = mc.learner_settings(config, system, name)
-            n, dim = mc.md_dataset_size(config, system, settings["dataset"])
-            yield system, name, settings, n, dim
+    for system, name in mc.trainings(config):
+        n, dim = mc.training_data_size(config, system, name)
+        yield system, name, mc.learner_settings(config, system, name), n, dim
 
 
 def test_paper_training_jobs_fit_a_two_day_partition():

@@ -58,15 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check-config":
-            from mdcv import alanine
-
             cfg = load_config(args.files)
-            systems = mc.toy_systems(cfg)
-            names = {s: mc.toy_learners(cfg, s) for s in systems}
-            names |= {s: alanine.system_learners(cfg, s) for s in alanine.systems(cfg)}
-            out = {s: {name: mc.learner_settings(cfg, s, name) for name in learners}
-                   for s, learners in names.items()}
-            print(json.dumps({"toy_systems": systems, "md_systems": mc.md_systems(cfg),
+            out: dict[str, dict] = {}
+            for system, name in mc.trainings(cfg):
+                out.setdefault(system, {})[name] = mc.learner_settings(cfg, system, name)
+            print(json.dumps({"toy_systems": mc.toy_systems(cfg), "md_systems": mc.md_systems(cfg),
                               "learners": out}, indent=1))
         else:
             from mdcv.potentials import load_potential

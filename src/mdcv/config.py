@@ -239,6 +239,24 @@ def md_dataset_size(config: dict, system: str, kind: str = "biased") -> tuple[in
     return dataset_frames(config, system, kind), 3 * (22 if atoms == "all" else 10)
 
 
+def trainings(config: dict) -> list[tuple[str, str]]:
+    """(system, learner) of every training the config runs: the toy stage's, then the
+    alanine stage's (including the transfer learners its Langevin runs feed)."""
+    from mdcv import alanine
+
+    out = [(s, name) for s in toy_systems(config) for name in toy_learners(config, s)]
+    return out + [(s, name) for s in alanine.systems(config)
+                  for name in alanine.system_learners(config, s)]
+
+
+def training_data_size(config: dict, system: str, learner: str) -> tuple[int, int]:
+    """(samples, input dimension) a learner trains on, for resource estimates: a toy
+    system's ``n_samples`` in 2-D, else the MD dataset's frames and coordinates."""
+    if system in toy_systems(config):
+        return int(toy_settings(config, system)["sampling"]["n_samples"]), 2
+    return md_dataset_size(config, system, learner_settings(config, system, learner)["dataset"])
+
+
 def derived_seed(seed: int, *parts: str) -> int:
     """A stable per-step seed from the study seed and the step's name parts."""
     return (int(seed) + zlib.crc32("/".join(parts).encode())) % 2**31

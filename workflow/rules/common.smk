@@ -72,10 +72,7 @@ def toy_dataset_runtime(wildcards):
 
 def _training_resources(wildcards):
     settings = learner_settings(wildcards)
-    if wildcards.system in TOY_SYSTEMS:
-        n, dim = mdcv_config.toy_settings(config, wildcards.system)["sampling"]["n_samples"], 2
-    else:
-        n, dim = mdcv_config.md_dataset_size(config, wildcards.system, settings["dataset"])
+    n, dim = mdcv_config.training_data_size(config, wildcards.system, wildcards.learner)
     if learner_folds(wildcards) and not hasattr(wildcards, "fold"):
         return mdcv_resources.averaging(settings, n, dim)  # `train` of a cross-fitted learner
     return mdcv_resources.training(settings, n, dim)
