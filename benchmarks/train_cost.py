@@ -21,14 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from mdcv import config as mc
 from mdcv import resources
+from mdcv.cli import load_config
 from mdcv.data import Dataset
 from mdcv.learners import learner_class
 
-ROOT = Path(__file__).resolve().parents[1]
 # Alanine dipeptide's 22 atoms in the topology's order (amu): ACE, ALA, NME.
 ALANINE_MASSES = [1.008, 12.011, 1.008, 1.008, 12.011, 15.999, 14.007, 1.008, 12.011, 1.008,
                   12.011, 1.008, 1.008, 1.008, 12.011, 15.999, 14.007, 1.008, 12.011, 1.008,
@@ -80,10 +79,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    for overlay in args.configfile:
-        config = mc.deep_merge(config, yaml.safe_load(Path(overlay).read_text()))
-    mc.apply_defaults(config, ROOT / "workflow/schemas/config.schema.yaml")
+    config = load_config(args.configfile)
     rng = np.random.default_rng(0)
     rows = []
     toys = mc.toy_systems(config)

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mdcv import config as mc
 from mdcv import resources
+from mdcv.cli import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 # The longest job a common SLURM partition accepts (minutes): every paper-scale training
@@ -55,9 +55,7 @@ def test_averaging_job_asks_far_less_than_a_member():
 
 
 def paper_trainings():
-    config = mc.deep_merge(yaml.safe_load((ROOT / "config/config.yaml").read_text()),
-                           yaml.safe_load((ROOT / "config/paper.yaml").read_text()))
-    mc.apply_defaults(config, ROOT / "workflow/schemas/config.schema.yaml")
+    config = load_config([ROOT / "config/paper.yaml"])
     for system, name in mc.trainings(config):
         n, dim = mc.training_data_size(config, system, name)
         yield system, name, mc.learner_settings(config, system, name), n, dim
