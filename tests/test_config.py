@@ -124,6 +124,14 @@ def test_cross_checks(cfg, root):
         mc.check(bad, base_dir=root)
 
 
+def test_bad_overlay_file_is_named_in_the_error(tmp_path):
+    from mdcv.cli import load_config
+    overlay = tmp_path / "bad.yaml"  # a Path, as the benchmarks and tests pass it
+    overlay.write_text("seed: abc\n")
+    with pytest.raises(ConfigError, match=r"config key seed: .*not of type 'integer'.*bad\.yaml"):
+        load_config([overlay])
+
+
 def test_disabled_systems_are_left_out(cfg):
     validate(cfg, SCHEMA)
     cfg["toy"]["systems"]["three_well"]["enabled"] = False

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 
-def load_config(files: list[str]) -> dict:
+def load_config(files: list[str | Path]) -> dict:
     """config/config.yaml with ``files`` merged on top, validated, defaults filled."""
     from snakemake.utils import validate
     from snakemake_interface_common.exceptions import WorkflowError
@@ -38,7 +38,7 @@ def load_config(files: list[str]) -> dict:
         where = ".".join(str(p) for p in getattr(cause, "absolute_path", [])) or "(top level)"
         message = getattr(cause, "message", str(exc).splitlines()[0])
         raise ConfigError(f"config key {where}: {message}; fix it in "
-                          f"{', '.join(files) or 'config/config.yaml'} (the keys and types "
+                          f"{', '.join(map(str, files)) or 'config/config.yaml'} (the keys and types "
                           f"are in workflow/schemas/)") from exc
     mc.apply_defaults(cfg, SCHEMA)
     mc.check(cfg, base_dir=ROOT)
