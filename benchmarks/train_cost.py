@@ -4,7 +4,7 @@ For each (system, learner) of the toy and alanine stages of a config, a syntheti
 dataset of the system's shape (2-D toy samples; 22-atom alanine frames with masses,
 kT and a reference, d = 66) is built, and ``--steps`` optimizer steps (loss,
 second-order autograd, Adam) are timed at the learner's own batch size. Each row sets
-the measured seconds per step beside :func:`mdcv.resources.training_step_seconds`, the
+the measured seconds per step beside :func:`mdcv.workflow.resources.training_step_seconds`, the
 per-step term of the runtime a cluster job asks for (before the safety factor), and the
 job's requested runtime beside the measured training time of its steps.
 
@@ -23,10 +23,10 @@ import pandas as pd
 import torch
 
 from mdcv import config as mc
-from mdcv import resources
 from mdcv.cli import load_config
 from mdcv.data import Dataset
-from mdcv.learners import learner_class
+from mdcv.learn.learners import learner_class
+from mdcv.workflow import resources
 
 # Alanine dipeptide's 22 atoms in the topology's order (amu): ACE, ALA, NME.
 ALANINE_MASSES = [1.008, 12.011, 1.008, 1.008, 12.011, 15.999, 14.007, 1.008, 12.011, 1.008,

@@ -17,10 +17,10 @@ import yaml
 from snakemake.utils import validate
 
 from mdcv import config as mc
-from mdcv.langevin import biased_dataset
-from mdcv.learners import learner_class
-from mdcv.potentials import mueller_brown
-from mdcv.train import TrainingResult
+from mdcv.learn.learners import learner_class
+from mdcv.learn.train import TrainingResult
+from mdcv.toy.langevin import biased_dataset
+from mdcv.toy.potentials import mueller_brown
 
 ROOT = Path(__file__).resolve().parents[1]
 

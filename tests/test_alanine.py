@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from mdcv import alanine, mdsettings
 from mdcv import config as mdcv_config
+from mdcv.analysis import alanine
+from mdcv.md import settings as mdsettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "tests" / "configs" / "md_tiny.yaml", ROOT / "tests" / "configs" / "alanine_tiny.yaml"]

@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 import torch
 
-from mdcv import alignment, molecule
 from mdcv.data import Dataset
-from mdcv.diffusion import coefficients
 from mdcv.errors import ConfigError
-from mdcv.learners import learner_class
-from mdcv.learners.base import train_and_save
-from mdcv.models import EigenfunctionModel, values_and_gradients
+from mdcv.learn import alignment
+from mdcv.learn.diffusion import coefficients
+from mdcv.learn.learners import learner_class
+from mdcv.learn.learners.base import train_and_save
+from mdcv.learn.models import EigenfunctionModel, values_and_gradients
+from mdcv.md import molecule
 
 MASSES = np.array([{"H": 1.008, "C": 12.011, "N": 14.007, "O": 15.999}[a[3]] for a in molecule.ATOMS])
 
@@ -74,7 +75,7 @@ def test_alignment_makes_the_cv_invariant_to_rigid_motions(atoms, dim):
 
 
 def test_alignment_matches_the_numpy_kabsch_of_the_features():
-    from mdcv.features import kabsch_align
+    from mdcv.md.features import kabsch_align
 
     ds = synthetic_alanine(20)
     layer = alignment.from_dataset(ds, "all").double()

@@ -5,9 +5,9 @@ import pandas as pd
 import torch
 
 from mdcv.data import Dataset
-from mdcv.learners.autoencoder import AutoencoderLearner, RegularizedAutoencoderLearner
-from mdcv.learners.base import train_and_save
-from mdcv.losses import reconstruction_loss
+from mdcv.learn.learners.autoencoder import AutoencoderLearner, RegularizedAutoencoderLearner
+from mdcv.learn.learners.base import train_and_save
+from mdcv.learn.losses import reconstruction_loss
 
 BASE = {"k": 1, "encoder_layers": [16, 16], "decoder_layers": [16, 16], "activation": "tanh",
         "lr": 5e-3, "lr_final": 1e-3, "batch_size": 1000, "steps": 40, "log_every": 10,

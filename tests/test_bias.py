@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mdcv import bias, pmf
 from mdcv.errors import ConfigError, DataError
+from mdcv.md import bias, pmf
 
 
 def _smooth(phi, psi):

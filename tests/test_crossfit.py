@@ -1,4 +1,4 @@
-"""Cross-fitting (mdcv.crossfit): folds, members, and their average."""
+"""Cross-fitting (mdcv.learn.crossfit): folds, members, and their average."""
 
 import json
 
@@ -8,11 +8,11 @@ import pytest
 import torch
 from test_train import ou_dataset, settings
 
-from mdcv import crossfit
 from mdcv.config import ConfigError, learner_settings
 from mdcv.data import take
-from mdcv.learners import learner_class
-from mdcv.models import values_and_gradients
+from mdcv.learn import crossfit
+from mdcv.learn.learners import learner_class
+from mdcv.learn.models import values_and_gradients
 
 GENERATOR = learner_class("generator")
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mdcv.effective import best_cv_output, effective_spectrum, quality_rows
-from mdcv.potentials import evaluate, separable_double_well
-from mdcv.reference import compute_spectrum
+from mdcv.analysis.effective import best_cv_output, effective_spectrum, quality_rows
+from mdcv.toy.potentials import evaluate, separable_double_well
+from mdcv.toy.reference import compute_spectrum
 
 BOX = [[-2.0, 2.0], [-2.0, 2.0]]
 BETA = 2.0

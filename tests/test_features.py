@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from mdcv import data, features, molecule
+from mdcv import data
 from mdcv.errors import ConfigError, DataError
+from mdcv.md import features, molecule
 
 
 def _random_poses(ref, n, seed=0):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from mdcv import gromacs, mdp, molecule, topology
 from mdcv.errors import ConfigError, GromacsError
+from mdcv.md import gromacs, mdp, molecule, topology
 
 MDP_DIR = Path(__file__).resolve().parents[1] / "workflow" / "mdp"
 needs_gmx = pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
@@ -132,7 +132,7 @@ def test_mdrun_restarts_from_checkpoint(vacuum_system, tmp_path):
 
 @needs_gmx
 def test_awh_pmf_extraction(vacuum_system, tmp_path):
-    from mdcv import pmf
+    from mdcv.md import pmf
 
     d, log = vacuum_system, tmp_path / "awh.log"
     (tmp_path / "awh.mdp").write_text(mdp.dynamics_mdp(VACUUM, "awh", 5.0, MDP_DIR))

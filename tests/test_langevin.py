@@ -2,8 +2,8 @@ import numpy as np
 import torch
 from conftest import harmonic
 
-from mdcv.langevin import biased_dataset, unbiased_trajectories
 from mdcv.stats import weighted_mean
+from mdcv.toy.langevin import biased_dataset, unbiased_trajectories
 
 
 def test_biased_samples_with_weights_reproduce_unbiased_moments():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdcv.losses import deflate, generator_loss, orthonormality_penalty, weighted_moments
+from mdcv.learn.losses import deflate, generator_loss, orthonormality_penalty, weighted_moments
 
 
 def ou_sample(n=4000, a=1.0, b=4.0, seed=0):

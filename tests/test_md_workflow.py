@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdcv import data, mdsettings
+from mdcv import data
 from mdcv.errors import ConfigError
+from mdcv.md import settings as mdsettings
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "md_tiny.yaml"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mdcv import molecule
+from mdcv.md import molecule
 
 
 def _dihedral(p):

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdcv import cores, mdp, msm, refruns
+from mdcv.md import mdp
+from mdcv.reference import cores, msm
+from mdcv.reference import runs as refruns
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from mdcv.errors import ConfigError
-from mdcv.potentials import BUILTIN, evaluate, gradient, load_potential, mueller_brown
+from mdcv.toy.potentials import BUILTIN, evaluate, gradient, load_potential, mueller_brown
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))
@@ -32,14 +32,14 @@ def test_user_potential_by_file_path(root):
 
 
 def test_user_potential_by_module_path():
-    pot = load_potential("mdcv.potentials:three_well")
+    pot = load_potential("mdcv.toy.potentials:three_well")
     assert pot is BUILTIN["three_well"]
 
 
 @pytest.mark.parametrize("spec, fragment", [
     ("no_such_potential", "unknown potential"),
     ("mdcv.nope:f", "cannot import"),
-    ("mdcv.potentials:nope", "not a function"),
+    ("mdcv.toy.potentials:nope", "not a function"),
     ("missing/file.py:f", "does not exist"),
 ])
 def test_bad_potential_specs_name_the_problem(spec, fragment, root):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from conftest import harmonic
 
-from mdcv.potentials import separable_double_well
-from mdcv.reference import compute_spectrum, grid_convergence
+from mdcv.toy.potentials import separable_double_well
+from mdcv.toy.reference import compute_spectrum, grid_convergence
 
 
 def test_harmonic_spectrum_is_n_a_plus_m_b():
@@ -44,7 +44,7 @@ def test_grid_convergence_shrinks_with_refinement():
 
 
 def test_low_density_cells_keep_bounded_eigenfunctions():
-    from mdcv.potentials import mueller_brown
+    from mdcv.toy.potentials import mueller_brown
 
     spec = compute_spectrum(mueller_brown, 1.0, [[-1.5, 1.2], [-0.5, 2.0]], (80, 80), 2)
     assert np.all(np.isfinite(spec.eigenfunctions))

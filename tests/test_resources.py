@@ -1,12 +1,12 @@
-"""Cluster resource requests of the training jobs (mdcv.resources)."""
+"""Cluster resource requests of the training jobs (mdcv.workflow.resources)."""
 
 from pathlib import Path
 
 import pytest
 
 from mdcv import config as mc
-from mdcv import resources
 from mdcv.cli import load_config
+from mdcv.workflow import resources
 
 ROOT = Path(__file__).resolve().parents[1]
 # The longest job a common SLURM partition accepts (minutes): every paper-scale training

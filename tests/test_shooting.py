@@ -1,4 +1,4 @@
-"""Committor shooting (mdcv.shooting): bookkeeping, and λ_1 of a double well vs its grid."""
+"""Committor shooting (mdcv.reference.shooting): bookkeeping, and λ_1 of a double well vs its grid."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from mdcv import langevin, potentials, reference, shooting
 from mdcv.errors import DataError
+from mdcv.reference import shooting
+from mdcv.toy import langevin, potentials, reference
 
 
 def test_first_hits_skip_the_start_frame_and_flag_runs_that_stay_out():

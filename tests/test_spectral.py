@@ -1,6 +1,6 @@
 import numpy as np
 
-from mdcv import spectral
+from mdcv.learn import spectral
 
 
 def ou(n=200_000, a=1.0, b=6.0, seed=0):

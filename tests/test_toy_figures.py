@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mdcv.cvplots import autoencoder_figure, autoencoder_panel
 from mdcv.data import Dataset
-from mdcv.learners.autoencoder import AutoencoderLearner
-from mdcv.learners.base import train_and_save
-from mdcv.potentials import evaluate, mueller_brown
-from mdcv.reference import compute_spectrum
+from mdcv.learn.learners.autoencoder import AutoencoderLearner
+from mdcv.learn.learners.base import train_and_save
+from mdcv.plots.cv import autoencoder_figure, autoencoder_panel
+from mdcv.toy.potentials import evaluate, mueller_brown
+from mdcv.toy.reference import compute_spectrum
 
 ROOT = Path(__file__).resolve().parents[1]
 BOX = [[-1.5, 1.2], [-0.5, 2.0]]

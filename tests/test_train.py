@@ -8,9 +8,9 @@ import torch
 from mdcv.config import learner_defaults
 from mdcv.data import Dataset
 from mdcv.errors import TrainingDivergedError
-from mdcv.learners import learner_class
-from mdcv.learners.base import train_and_save
-from mdcv.train import fingerprint, fit, make_optimizer, seed_everything
+from mdcv.learn.learners import learner_class
+from mdcv.learn.learners.base import train_and_save
+from mdcv.learn.train import fingerprint, fit, make_optimizer, seed_everything
 
 
 def ou_dataset(n=6000, a=1.0, b=1.5, seed=0):

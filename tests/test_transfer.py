@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 import torch
 
+from mdcv.analysis.effective import functions_on_data
 from mdcv.data import Dataset
-from mdcv.effective import functions_on_data
 from mdcv.errors import DataError
-from mdcv.learners.base import train_and_save
-from mdcv.learners.transfer import TransferLearner, implied_rates, vac
-from mdcv.losses import orthonormality_penalty, transfer_loss, weighted_moments
-from mdcv.pairs import lagged_pairs
+from mdcv.learn.learners.base import train_and_save
+from mdcv.learn.learners.transfer import TransferLearner, implied_rates, vac
+from mdcv.learn.losses import orthonormality_penalty, transfer_loss, weighted_moments
+from mdcv.learn.pairs import lagged_pairs
 
 SETTINGS = {
     "kind": "transfer", "lag": 0.1, "k": 2, "alpha": 20.0, "loss": "normalized",

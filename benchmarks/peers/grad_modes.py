@@ -71,11 +71,11 @@ def main() -> None:
 
     from mdcv import config as mc
     from mdcv.data import Dataset
-    from mdcv.langevin import biased_dataset
-    from mdcv.learners import learner_class
-    from mdcv.losses import generator_loss
-    from mdcv.models import values_and_gradients
-    from mdcv.potentials import mueller_brown
+    from mdcv.learn.learners import learner_class
+    from mdcv.learn.losses import generator_loss
+    from mdcv.learn.models import values_and_gradients
+    from mdcv.toy.langevin import biased_dataset
+    from mdcv.toy.potentials import mueller_brown
 
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     settings = mc.learner_settings(cfg, "mueller_brown", "generator")

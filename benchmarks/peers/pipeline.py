@@ -1,12 +1,12 @@
 """Figures of merit of the pipeline: loading a 1e5-frame alanine trajectory, end-to-end time.
 
 Writes a synthetic 22-atom alanine-dipeptide trajectory (the built molecule of
-:mod:`mdcv.molecule` plus Gaussian noise of 0.01 nm per coordinate, a 5 nm cubic box as in
+:mod:`mdcv.md.molecule` plus Gaussian noise of 0.01 nm per coordinate, a 5 nm cubic box as in
 the vacuum runs) as an xtc, unless ``--xtc``/``--top`` name a real one (e.g. the MD
 engineer's results/ala2-vacuum/md/biased/traj.xtc), and times
 
 - ``mdtraj_load``: ``mdtraj.load(xtc, top=...)``;
-- ``featurize``: :func:`mdcv.features.featurize` (load, make whole, Kabsch alignment of
+- ``featurize``: :func:`mdcv.md.features.featurize` (load, make whole, Kabsch alignment of
   all atoms, φ/ψ), what the pipeline's featurization rule runs;
 - ``dataset_npz``: saving and loading the resulting dataset with :mod:`mdcv.data`.
 
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def synthetic_xtc(directory: Path, frames: int, seed: int) -> tuple[Path, Path]:
     import mdtraj as md
 
-    from mdcv import molecule
+    from mdcv.md import molecule
 
     top = molecule.write_pdb(directory / "ala2.pdb")
     base = md.load(str(top))
@@ -86,7 +86,8 @@ def main() -> None:
 
     import mdtraj as md
 
-    from mdcv import data, features
+    from mdcv import data
+    from mdcv.md import features
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="mdcv-load-") as tmp:

@@ -7,10 +7,10 @@ Run with the peers' environment (``bash benchmarks/peers/setup.sh`` makes it)::
         --samples 20000 --eval-every 50 --out-dir /tmp/peers                # a smoke test
 
 Case ``mueller_brown`` (always): ``--samples`` samples of exp(-0.2βV) with weights
-w ∝ exp(-0.8βV), drawn once by :func:`mdcv.langevin.biased_dataset` and handed to every
+w ∝ exp(-0.8βV), drawn once by :func:`mdcv.toy.langevin.biased_dataset` and handed to every
 generator learner; unbiased Euler–Maruyama trajectories from
-:func:`mdcv.langevin.unbiased_trajectories` for the transfer-operator tools; the judge
-is the exact grid spectrum of :mod:`mdcv.reference` (eigenvalues of -L in the
+:func:`mdcv.toy.langevin.unbiased_trajectories` for the transfer-operator tools; the judge
+is the exact grid spectrum of :mod:`mdcv.toy.reference` (eigenvalues of -L in the
 potential's time unit, β = 1, friction 1). Case ``ala2-vacuum`` (``--case all`` or
 ``--case ala2-vacuum``): runs when results/ala2-vacuum/dataset/biased.npz exists (see
 :func:`make_ala2_data`); otherwise it is reported as skipped. ``--rejudge`` trains nothing
@@ -161,7 +161,7 @@ def galerkin_on(f, grad, w, diffusion):
     function, then Ritz with hats of the second) applied to another tool's network."""
     import numpy as np
 
-    from mdcv import spectral
+    from mdcv.learn import spectral
     _, psi, dpsi = ritz_with_constant(f, grad, w, diffusion, functions=True)
     return list(spectral.galerkin(psi[:, 1:3], dpsi[:, 1:3], w, np.asarray(diffusion), 200, 10))
 
@@ -194,19 +194,19 @@ def finish(result: dict, clock: Clock, steps: int, batch: int, t_readout: float)
 # --------------------------------------------------------------------------- workers
 
 def worker_mdcv(args, data, ref) -> dict:
-    """mdcv's default `generator` learner (config/config.yaml), the loop of mdcv.train.fit."""
+    """mdcv's default `generator` learner (config/config.yaml), the loop of mdcv.learn.train.fit."""
     import numpy as np
     import pandas as pd
     import torch
     import yaml
 
     from mdcv import config as mc
-    from mdcv import spectral
     from mdcv.data import Dataset
-    from mdcv.learners import learner_class
-    from mdcv.losses import deflate
-    from mdcv.models import evaluate_in_chunks
-    from mdcv.train import TrainingResult, _lr_factor, seed_everything
+    from mdcv.learn import spectral
+    from mdcv.learn.learners import learner_class
+    from mdcv.learn.losses import deflate
+    from mdcv.learn.models import evaluate_in_chunks
+    from mdcv.learn.train import TrainingResult, _lr_factor, seed_everything
 
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     case = str(data["case"])
@@ -660,9 +660,9 @@ def make_data(args, work: Path) -> dict:
     import numpy as np
     import torch
 
-    from mdcv.langevin import biased_dataset, unbiased_trajectories
-    from mdcv.potentials import mueller_brown
-    from mdcv.reference import compute_spectrum
+    from mdcv.toy.langevin import biased_dataset, unbiased_trajectories
+    from mdcv.toy.potentials import mueller_brown
+    from mdcv.toy.reference import compute_spectrum
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

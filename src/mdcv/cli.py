@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"toy_systems": mc.toy_systems(cfg), "md_systems": mc.md_systems(cfg),
                               "learners": out}, indent=1))
         else:
-            from mdcv.potentials import load_potential
-            from mdcv.reference import compute_spectrum
+            from mdcv.toy.potentials import load_potential
+            from mdcv.toy.reference import compute_spectrum
 
             cfg = load_config(args.configfile)
             system = mc.toy_settings(cfg, args.system)

@@ -233,7 +233,7 @@ def md_systems(config: dict) -> list[str]:
 
 def md_dataset_size(config: dict, system: str, kind: str = "biased") -> tuple[int, int]:
     """(frames, coordinates) of an MD system's dataset, for resource estimates."""
-    from mdcv.mdsettings import dataset_frames, system_settings
+    from mdcv.md.settings import dataset_frames, system_settings
 
     atoms = system_settings(config, system)["features"]["atoms"]
     return dataset_frames(config, system, kind), 3 * (22 if atoms == "all" else 10)
@@ -242,7 +242,7 @@ def md_dataset_size(config: dict, system: str, kind: str = "biased") -> tuple[in
 def trainings(config: dict) -> list[tuple[str, str]]:
     """(system, learner) of every training the config runs: the toy stage's, then the
     alanine stage's (including the transfer learners its Langevin runs feed)."""
-    from mdcv import alanine
+    from mdcv.analysis import alanine
 
     out = [(s, name) for s in toy_systems(config) for name in toy_learners(config, s)]
     return out + [(s, name) for s in alanine.systems(config)

@@ -1,9 +1,9 @@
 # Alanine dipeptide learning and its independent MSM references (issue 7). The learners
 # themselves train through the generic `train` rule (train.smk); this file adds the MSM
 # references (many short unbiased GROMACS runs: Brownian `bd` and Langevin `sd`), the
-# eigenvalue table and the alanine figures. Logic lives in mdcv.refruns, mdcv.msm,
-# mdcv.alanine and mdcv.alaplots.
-from mdcv import alanine as mdcv_alanine  # noqa: E402
+# eigenvalue table and the alanine figures. Logic lives in mdcv.reference.runs, mdcv.reference.msm,
+# mdcv.analysis.alanine and mdcv.plots.alanine.
+from mdcv.analysis import alanine as mdcv_alanine  # noqa: E402
 
 ALANINE_SYSTEMS = mdcv_alanine.systems(config)
 REFERENCE_SYSTEMS = mdcv_alanine.reference_systems(config)
@@ -76,7 +76,7 @@ rule alanine_msm:
 
 
 # Committor shooting with the BD dynamics: λ_1 of the slow φ process, which the MSM of
-# nanosecond runs cannot resolve (mdcv.shooting; method tpt-bd-uniform in the table).
+# nanosecond runs cannot resolve (mdcv.reference.shooting; method tpt-bd-uniform in the table).
 rule alanine_shooting_runs:
     input:
         biased="results/{system}/dataset/biased.npz",

@@ -49,12 +49,12 @@ rule toy_spectrum_table:
 
 
 # Issue 5: short unbiased trajectories for the transfer learner, and the CV quality table
-# (effective dynamics along each learned CV against the exact λ1). Helpers: mdcv.toycv.
-from mdcv import toycv  # noqa: E402
+# (effective dynamics along each learned CV against the exact λ1). Helpers: mdcv.workflow.toycv.
+from mdcv.workflow import toycv  # noqa: E402
 
 
 # Many short trajectories of the unbiased dynamics, started from the biased samples and
-# weighted by their start's weight (see mdcv.trajectories for why); sizes from
+# weighted by their start's weight (see mdcv.toy.trajectories for why); sizes from
 # toy.sampling.unbiased (n_walkers = number of start points).
 rule toy_dataset_trajectories:
     input:

@@ -15,7 +15,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(
     [SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SRC]
 ))
 from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
-from mdcv import resources as mdcv_resources  # noqa: E402
+from mdcv.workflow import resources as mdcv_resources  # noqa: E402
 
 
 validate(config, schema="../schemas/config.schema.yaml")

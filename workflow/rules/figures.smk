@@ -51,7 +51,7 @@ rule toy_training_figure:
         mem_mb=2000,
         runtime=5,
     conda:
-        "../../envs/ml.yaml"  # mdcv.reference imports mdcv.potentials, hence torch
+        "../../envs/ml.yaml"  # mdcv.toy.reference imports mdcv.toy.potentials, hence torch
     script:
         "../scripts/toy_training_figure.py"
 

@@ -2,7 +2,8 @@
 # (φ, ψ), fixed CMAP bias, biased and unbiased production. Logic lives in src/mdcv
 # (gromacs.py is the only caller of gmx); runs continue from their checkpoints, kept
 # under results/{system}/md/work/ where Snakemake does not delete them.
-from mdcv import mdplots, mdsettings  # noqa: E402, F401
+from mdcv.plots import md as mdplots
+from mdcv.md import settings as mdsettings  # noqa: E402, F401
 
 mdsettings.fill_defaults(config)
 MD_SYSTEMS = mdcv_config.md_systems(config)

@@ -1,5 +1,5 @@
 # Training of any learner (config `learners:`) on any system's dataset. A learner with
-# `folds` K > 1 (cross-fitting, mdcv.crossfit) trains K members (train_fold, one job each,
+# `folds` K > 1 (cross-fitting, mdcv.learn.crossfit) trains K members (train_fold, one job each,
 # so they run side by side), and `train` averages them into the learner's model directory.
 
 

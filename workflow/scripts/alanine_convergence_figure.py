@@ -1,7 +1,7 @@
 """Rule alanine_convergence_figure: eigenvalue estimates over training steps."""
 
-from mdcv import alaplots
 from mdcv.logs import setup
+from mdcv.plots import alanine as alaplots
 
 setup(snakemake.log[0])
 par = snakemake.params

@@ -1,7 +1,7 @@
 """Rule alanine_msm_figure: implied timescales over lags and run counts; CK test."""
 
-from mdcv import alaplots
 from mdcv.logs import setup
+from mdcv.plots import alanine as alaplots
 
 setup(snakemake.log[0])
 alaplots.msm_figure(snakemake.input.scan, snakemake.input.ck, snakemake.params.title,

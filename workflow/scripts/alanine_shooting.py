@@ -3,7 +3,8 @@ committor-shooting runs."""
 
 import numpy as np
 
-from mdcv import alanine, data
+from mdcv import data
+from mdcv.analysis import alanine
 from mdcv.logs import setup
 
 setup(snakemake.log[0])

@@ -1,9 +1,9 @@
 """Rule alanine_shooting_runs: short BD runs from biased frames between the φ cores."""
 
-from mdcv import refruns
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.reference import runs as refruns
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 inp, par = snakemake.input, snakemake.params
 settings = {**par.settings, "threads": snakemake.threads}
 refruns.make_shooting_runs(inp.biased, inp.xtc, inp.solute, inp.gro, inp.top, inp.index,

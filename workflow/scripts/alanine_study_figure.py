@@ -1,7 +1,8 @@
 """Rule alanine_study_figure: the study's water row (encoder, φ1..φ3, PMF)."""
 
-from mdcv import alaplots, data
+from mdcv import data
 from mdcv.logs import setup
+from mdcv.plots import alanine as alaplots
 
 setup(snakemake.log[0])
 inp = snakemake.input

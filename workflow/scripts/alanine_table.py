@@ -1,6 +1,6 @@
 """Rule alanine_table: eigenvalues of every method (1/ns, convention named) and Spearman ρ."""
 
-from mdcv import alanine
+from mdcv.analysis import alanine
 from mdcv.logs import setup
 
 setup(snakemake.log[0])

@@ -6,10 +6,11 @@ frame); the bias grid evaluated at the frame's (φ, ψ) must agree within the to
 
 import numpy as np
 
-from mdcv import bias, data, features, mdp
-from mdcv.runlog import to_file
+from mdcv import data
+from mdcv.logs import setup
+from mdcv.md import bias, features, mdp
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 inp, par = snakemake.input, snakemake.params
 ref = features.reference_structure(inp.reference, inp.solute)
 feats = features.featurize([inp.xtc], inp.solute, ref, par.atoms, par.discard_ps)

@@ -1,9 +1,10 @@
 """Unbiased dataset: aligned coordinates and φ/ψ of the unbiased runs, one id per run."""
 
-from mdcv import data, features, mdp
-from mdcv.runlog import to_file
+from mdcv import data
+from mdcv.logs import setup
+from mdcv.md import features, mdp
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 inp, par = snakemake.input, snakemake.params
 ref = features.reference_structure(inp.reference, inp.solute)
 feats = features.featurize(list(inp.xtc), inp.solute, ref, par.atoms, par.discard_ps)

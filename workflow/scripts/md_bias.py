@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from mdcv import bias, pmf
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.md import bias, pmf
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 par = snakemake.params.bias
 free = pmf.Pmf.load(snakemake.input.pmf)
 grid = bias.bias_grid(free.phi, free.psi, free.f, par["grid"], par["fraction"], par["cap"],

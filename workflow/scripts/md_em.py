@@ -1,9 +1,9 @@
 """Energy minimization of one system."""
 
-from mdcv import simulate
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.md import simulate
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output
 settings = {**snakemake.params.settings, "threads": snakemake.threads}
 simulate.minimize(settings, snakemake.params.template_dir, inp.gro, inp.top,

@@ -1,7 +1,7 @@
 """Write ACE-ALA-NME built from internal coordinates (PDB)."""
 
-from mdcv import molecule
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.md import molecule
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 molecule.write_pdb(snakemake.output.pdb, *snakemake.params.dihedrals)

@@ -1,9 +1,9 @@
 """One dynamics stage of one system (equilibration, AWH or production), restartable."""
 
-from mdcv import simulate
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.md import simulate
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 inp, out, par = snakemake.input, snakemake.output, snakemake.params
 settings = {**par.settings, "threads": snakemake.threads}
 simulate.dynamics(settings, par.stage, par.length_ps, par.template_dir, inp.gro, inp.top,

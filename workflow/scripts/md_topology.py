@@ -1,9 +1,9 @@
 """Topology, box (and water) of one system; index groups; solute PDB for mdtraj."""
 
-from mdcv import topology
-from mdcv.runlog import to_file
+from mdcv.logs import setup
+from mdcv.md import topology
 
-to_file(snakemake.log[0])
+setup(snakemake.log[0])
 out = snakemake.output
 topology.build_system(snakemake.input.pdb, out.gro, out.top, snakemake.log[0],
                       snakemake.params.settings)

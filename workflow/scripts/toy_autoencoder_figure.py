@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from mdcv.cvplots import autoencoder_figure
 from mdcv.data import load
 from mdcv.logs import setup
-from mdcv.reference import Spectrum
+from mdcv.plots.cv import autoencoder_figure
+from mdcv.toy.reference import Spectrum
 
 setup(snakemake.log[0])
 autoencoder_figure(Spectrum.load(snakemake.input.spectrum), load(snakemake.input.dataset),

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mdcv.analysis.effective import quality_rows
 from mdcv.data import load
-from mdcv.effective import quality_rows
 from mdcv.logs import setup
-from mdcv.reference import Spectrum
+from mdcv.toy.reference import Spectrum
 
 log = setup(snakemake.log[0])
 ds = load(snakemake.input.dataset)

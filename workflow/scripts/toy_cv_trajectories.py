@@ -5,8 +5,8 @@ from pathlib import Path
 
 from mdcv import data
 from mdcv.logs import setup
-from mdcv.potentials import load_potential
-from mdcv.trajectories import even_subset, reweighted_trajectories
+from mdcv.toy.potentials import load_potential
+from mdcv.toy.trajectories import even_subset, reweighted_trajectories
 
 log = setup(snakemake.log[0])
 system = snakemake.params.system

@@ -1,7 +1,7 @@
-"""Rule toy_dataset_{biased,unbiased}: sample a toy system (see mdcv.toy.make_dataset)."""
+"""Rule toy_dataset_{biased,unbiased}: sample a toy system (see mdcv.toy.steps.make_dataset)."""
 
 from mdcv.logs import setup
-from mdcv.toy import make_dataset
+from mdcv.toy.steps import make_dataset
 
 setup(snakemake.log[0])
 make_dataset(snakemake.params.system, snakemake.params.kind, snakemake.params.seed,

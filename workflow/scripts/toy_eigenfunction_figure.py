@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from mdcv import plots
 from mdcv.data import load
 from mdcv.logs import setup
-from mdcv.reference import Spectrum
-from mdcv.toy import learned_on_grid
+from mdcv.plots import toy as plots
+from mdcv.toy.reference import Spectrum
+from mdcv.toy.steps import learned_on_grid
 
 setup(snakemake.log[0])
 spectrum = Spectrum.load(snakemake.input.spectrum)

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
+from mdcv.analysis.evaluate import spectrum_table
 from mdcv.data import load
-from mdcv.evaluate import spectrum_table
 from mdcv.logs import setup
-from mdcv.reference import Spectrum
+from mdcv.toy.reference import Spectrum
 
 log = setup(snakemake.log[0])
 table = spectrum_table(

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from mdcv import plots
 from mdcv.logs import setup
-from mdcv.reference import Spectrum
+from mdcv.plots import toy as plots
+from mdcv.toy.reference import Spectrum
 
 setup(snakemake.log[0])
 spectrum = Spectrum.load(snakemake.input.spectrum)

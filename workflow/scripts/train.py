@@ -3,10 +3,10 @@ write the model directory contract."""
 
 from pathlib import Path
 
-from mdcv.crossfit import combine
 from mdcv.data import load
-from mdcv.learners import learner_class
-from mdcv.learners.base import train_and_save
+from mdcv.learn.crossfit import combine
+from mdcv.learn.learners import learner_class
+from mdcv.learn.learners.base import train_and_save
 from mdcv.logs import setup
 
 setup(snakemake.log[0])

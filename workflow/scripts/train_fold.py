@@ -1,10 +1,10 @@
-"""Rule train_fold: train one cross-fitting member of a learner (mdcv.crossfit)."""
+"""Rule train_fold: train one cross-fitting member of a learner (mdcv.learn.crossfit)."""
 
 from pathlib import Path
 
-from mdcv.crossfit import train_member
 from mdcv.data import load
-from mdcv.learners import learner_class
+from mdcv.learn.crossfit import train_member
+from mdcv.learn.learners import learner_class
 from mdcv.logs import setup
 
 setup(snakemake.log[0])

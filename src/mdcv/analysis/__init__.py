@@ -1,0 +1,1 @@
+"""Analysis: learned spectra against references, effective dynamics, the study's tables."""

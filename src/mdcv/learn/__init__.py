@@ -1,0 +1,1 @@
+"""Learning: datasets to networks, losses, the training loop, learners, read-outs."""

@@ -1,0 +1,28 @@
+"""Learners: one class per ``kind`` of the config's ``learners:`` section.
+
+A learner class is built from ``(dataset, settings, device)``, exposes ``model``,
+``n`` and ``batch_loss(index) -> (loss, scalars, estimates)`` for
+:func:`mdcv.learn.train.fit`, and ``readout(result) -> Readout`` for what is written to the
+model directory. To add a learner: write the class, register it in :data:`KINDS`,
+add its settings to ``workflow/schemas/learners.schema.yaml``.
+"""
+
+from __future__ import annotations
+
+from mdcv.learn.learners.autoencoder import AutoencoderLearner, RegularizedAutoencoderLearner
+from mdcv.learn.learners.generator import GeneratorLearner
+from mdcv.learn.learners.transfer import TransferLearner
+
+KINDS = {
+    "generator": GeneratorLearner,
+    "transfer": TransferLearner,
+    "autoencoder": AutoencoderLearner,
+    "regularized_autoencoder": RegularizedAutoencoderLearner,
+}
+
+
+def learner_class(kind: str):
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValueError(f"unknown learner kind {kind!r}; known: {sorted(KINDS)}") from None

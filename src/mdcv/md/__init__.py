@@ -1,0 +1,1 @@
+"""The molecular-dynamics chain: molecule, topology, .mdp files, gmx runs, bias, PMF, features."""

@@ -1,0 +1,181 @@
+"""Per-system MD settings: the ``md:`` config section merged for one system.
+
+The Snakemake rules pass the merged dict to their scripts as a param, so scripts never
+read the config. Run lengths are in ns in the config and in ps inside (``*_ps``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from mdcv.errors import ConfigError
+
+GLOBAL_KEYS = ("forcefield", "water", "temperature", "friction", "pressure", "tau_p",
+               "initial_dihedrals", "checkpoint_minutes", "awh", "bias", "features",
+               "reweighting")
+
+
+def system_settings(config: Mapping, system: str) -> dict:
+    """Settings of MD system ``system``: its entry plus the section-wide keys and the seed."""
+    md = config.get("md", {})
+    systems = md.get("systems", {}) or {}
+    if system not in systems:
+        raise ConfigError(f"unknown md system {system!r}; configured: {list(systems)}")
+    out = {k: copy.deepcopy(v) for k, v in systems[system].items() if k != "training"}
+    out.update({k: copy.deepcopy(md[k]) for k in GLOBAL_KEYS if k in md})
+    out["em_steps"] = md.get("em", {}).get("steps")
+    out["em_tolerance"] = md.get("em", {}).get("tolerance")
+    out["name"] = system
+    out["seed"] = config.get("seed", 0)
+    return out
+
+
+def equilibrated_stage(settings: Mapping) -> str:
+    """The last equilibration stage: ``npt`` when it runs, else ``nvt``."""
+    return "npt" if settings.get("npt_ns", 0) > 0 else "nvt"
+
+
+def stage_length_ps(settings: Mapping, stage: str) -> float:
+    """Length (ps) of a dynamics stage (``unbiased<i>`` counts as ``unbiased``)."""
+    key = "unbiased" if stage.startswith("unbiased") else stage
+    try:
+        return 1000.0 * settings[f"{key}_ns"]
+    except KeyError:
+        raise ConfigError(f"no length configured for md stage {stage!r}") from None
+
+
+def runtime_minutes(settings: Mapping, stage: str, factor: float = 2.0) -> int:
+    """Runtime resource (minutes) of a stage from its length and the expected ns/day."""
+    ns = stage_length_ps(settings, stage) / 1000.0 if stage != "em" else 0.0
+    return int(10 + factor * ns / settings["expected_ns_per_day"] * 1440)
+
+
+def fill_defaults(config: dict, schema_file=None) -> dict:
+    """Validate ``config['md']`` against md.schema.yaml, filling defaults in place.
+
+    ``snakemake.utils.validate`` does not fill defaults inside schemas referenced from
+    another file (the referenced file's ``$schema`` selects a plain validator), so the
+    MD section fills its own. Raises :class:`ConfigError` naming the key.
+    """
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    schema_file = schema_file or Path(__file__).resolve().parents[3] / "workflow" / "schemas" \
+        / "md.schema.yaml"
+    schema = yaml.safe_load(Path(schema_file).read_text())
+    base = jsonschema.Draft202012Validator
+    validate_properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, subschema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from validate_properties(validator, properties, instance, subschema)
+
+    validator = jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
+    md = config.setdefault("md", {})
+    errors = sorted(validator.iter_errors(md), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = ".".join(["md", *map(str, err.absolute_path)])
+        raise ConfigError(f"{where}: {err.message}")
+    return config
+
+
+def stage_inputs(config: Mapping, system: str, stage: str) -> dict[str, str]:
+    """Workflow inputs of a dynamics stage: start coordinates (and checkpoint), topology, index.
+
+    ``nvt`` starts from the minimized structure; ``npt`` continues ``nvt``; AWH and
+    production continue the last equilibration stage (biased runs with the CMAP topology).
+    """
+    base = f"results/{system}/md"
+    inputs = {"index": f"{base}/topology/index.ndx", "top": f"{base}/topology/topol.top"}
+    if stage == "biased":
+        inputs["top"] = f"{base}/topology/topol_biased.top"
+    if stage == "nvt":
+        inputs["gro"] = f"{base}/em/confout.gro"
+        return inputs
+    prev = "nvt" if stage == "npt" else equilibrated_stage(system_settings(config, system))
+    inputs["gro"] = f"{base}/{prev}/confout.gro"
+    inputs["cpt"] = f"{base}/{prev}/state.cpt"
+    return inputs
+
+
+def unbiased_xtcs(config: Mapping, system: str) -> list[str]:
+    """Trajectories of the unbiased runs of ``system``."""
+    n = system_settings(config, system)["unbiased_runs"]
+    return [f"results/{system}/md/unbiased{i}/traj.xtc" for i in range(n)]
+
+
+def targets(config: Mapping, systems) -> list[str]:
+    """Final outputs of the MD stage: datasets, figures, the reweighting table."""
+    from mdcv.plots.md import figure_paths
+
+    if not systems:
+        return []
+    out = ["results/tables/reweighting_check.csv"]
+    for system in systems:
+        out += [f"results/{system}/dataset/{kind}.npz" for kind in ("biased", "unbiased")]
+        out += figure_paths(system)
+    return out
+
+
+# Keys each rule needs. Rules pass only these as params, so that changing an unrelated
+# key (a later stage's length, the featurization, threads) does not rerun a simulation.
+def _nonbonded_keys(settings: Mapping) -> set[str]:
+    keys = {"solvent", "cutoff"}
+    if settings["solvent"] == "water":
+        keys.add("fourier_spacing")
+    return keys
+
+
+def topology_settings(config: Mapping, system: str) -> dict:
+    """Settings that build a system's topology and box."""
+    s = system_settings(config, system)
+    keys = {"name", "forcefield", "solvent"}
+    keys |= {"water", "box_type", "box_distance"} if s["solvent"] == "water" else {"box"}
+    return {k: s[k] for k in sorted(keys)}
+
+
+def stage_settings(config: Mapping, system: str, stage: str) -> dict:
+    """Settings of one simulation stage (``em``, ``nvt``, ``npt``, ``awh``, ``biased``,
+    ``unbiased<i>``): what enters its mdp, plus the checkpoint interval."""
+    s = system_settings(config, system)
+    keys = {"name", "seed", "checkpoint_minutes"} | _nonbonded_keys(s)
+    if stage == "em":
+        keys |= {"em_steps", "em_tolerance"}
+    else:
+        keys |= {"dt", "friction", "temperature", "constraints", "save_every_ps",
+                 "energy_every_ps"}
+    if stage == "npt":
+        keys |= {"pressure", "tau_p"}
+    if stage == "awh":
+        keys.add("awh")
+    return {k: s[k] for k in sorted(keys)}
+
+
+def stage_templates(config: Mapping, system: str, stage: str, template_dir) -> list[str]:
+    """The mdp templates a stage renders (declared as rule inputs)."""
+    from pathlib import Path
+
+    solvent = system_settings(config, system)["solvent"]
+    names = ["em.mdp"] if stage == "em" else ["dynamics.mdp"]
+    names.append(f"nonbonded_{solvent}.mdp")
+    if stage == "npt":
+        names.append("pressure.mdp")
+    if stage == "awh":
+        names.append("awh.mdp")
+    return [str(Path(template_dir) / name) for name in names]
+
+
+def dataset_frames(config: Mapping, system: str, kind: str = "biased") -> int:
+    """Frames the ``biased`` or ``unbiased`` dataset of ``system`` will hold (for resources)."""
+    s = system_settings(config, system)
+    if kind == "biased":
+        ps = 1000.0 * s["biased_ns"] - s["features"]["discard_ps"]
+        return max(1, int(ps / s["save_every_ps"]))
+    return s["unbiased_runs"] * (int(1000.0 * s["unbiased_ns"] / s["save_every_ps"]) + 1)

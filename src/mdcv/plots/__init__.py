@@ -1,0 +1,1 @@
+"""Figures of the study, one file per panel (PNG and PDF)."""

@@ -1,0 +1,1 @@
+"""Independent references of the alanine eigenvalues: MSM of short runs, committor shooting."""

@@ -1,0 +1,1 @@
+"""Planning of the Snakemake workflow: results paths, targets, params and resources."""
