@@ -34,8 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    validate(cfg, str(ROOT / "workflow/schemas/config.schema.yaml"))
-    mc.apply_defaults(cfg, ROOT / "workflow/schemas/config.schema.yaml")
+    validate(cfg, str(ROOT / "src/mdcv/schemas/config.schema.yaml"))
+    mc.apply_defaults(cfg, ROOT / "src/mdcv/schemas/config.schema.yaml")
     ds, _ = biased_dataset(mueller_brown, 1.0, [[-1.5, 1.2], [-0.5, 2.0]], potential_fraction=0.2,
                            n_samples=args.samples, n_walkers=1000, dt=1e-3, stride=20, burn_in=500,
                            metropolis=True, seed=0)

@@ -28,7 +28,7 @@ def load_config(*extra) -> dict:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     for path in extra:
         cfg = mdcv_config.deep_merge(cfg, yaml.safe_load(Path(path).read_text()))
-    mdcv_config.apply_defaults(cfg, ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    mdcv_config.apply_defaults(cfg, ROOT / "src" / "mdcv" / "schemas" / "config.schema.yaml")
     mdsettings.fill_defaults(cfg)
     return cfg
 
@@ -57,7 +57,7 @@ def test_config_plans_every_method(extra):
 def test_schema_rejects_unknown_alanine_keys():
     import jsonschema
 
-    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "alanine.schema.yaml").read_text())
+    schema = yaml.safe_load((ROOT / "src" / "mdcv" / "schemas" / "alanine.schema.yaml").read_text())
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"reference": {"bd": {"runs": 4, "lenght_ns": 1.0}}}, schema)
     with pytest.raises(jsonschema.ValidationError):

@@ -8,7 +8,7 @@ from snakemake.utils import validate
 from mdcv import config as mc
 from mdcv.errors import ConfigError
 
-SCHEMA = "workflow/schemas/config.schema.yaml"
+SCHEMA = "src/mdcv/schemas/config.schema.yaml"
 
 
 @pytest.fixture

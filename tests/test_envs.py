@@ -113,7 +113,7 @@ def conda_paths() -> dict[str, set[Path]]:
     "..."), or the training rule's f-string over config['train_env'], expanded over the
     values the config schema allows.
     """
-    schema = load(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    schema = load(ROOT / "src" / "mdcv" / "schemas" / "config.schema.yaml")
     train_envs = schema["properties"]["train_env"]["enum"]
     used: dict[str, set[Path]] = {}
     names = {}  # the .smk files share one namespace (the Snakefile includes them)

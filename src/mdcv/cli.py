@@ -20,7 +20,7 @@ from mdcv import config as mc
 from mdcv.errors import ConfigError, MdcvError
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 def load_config(files: list[str | Path]) -> dict:
@@ -39,7 +39,7 @@ def load_config(files: list[str | Path]) -> dict:
         message = getattr(cause, "message", str(exc).splitlines()[0])
         raise ConfigError(f"config key {where}: {message}; fix it in "
                           f"{', '.join(map(str, files)) or 'config/config.yaml'} (the keys and types "
-                          f"are in workflow/schemas/)") from exc
+                          f"are in src/mdcv/schemas/)") from exc
     mc.apply_defaults(cfg, SCHEMA)
     mc.check(cfg, base_dir=ROOT)
     return cfg

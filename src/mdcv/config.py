@@ -1,6 +1,6 @@
 """Configuration helpers: defaults, per-system overrides and cross-key checks.
 
-The JSON schemas in ``workflow/schemas`` check types, ranges and unknown keys of the
+The JSON schemas in ``mdcv/schemas`` (package data) check types, ranges and unknown keys of the
 config file (``snakemake.utils.validate`` fills the section defaults). This module
 adds what a schema cannot express: merging per-system overrides over the defaults,
 checking the merged learner settings (a learner's defaults depend on its ``kind``),
@@ -19,7 +19,7 @@ import yaml
 
 from mdcv.errors import ConfigError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 MODEL_FILES = ("model.pt", "model.ts", "history.csv", "eigenvalues.csv", "readouts.csv", "cv.npz",
                "run.json")
 

@@ -18,8 +18,8 @@ from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
 from mdcv.workflow import resources as mdcv_resources  # noqa: E402
 
 
-validate(config, schema="../schemas/config.schema.yaml")
-mdcv_config.apply_defaults(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+validate(config, schema=str(Path(workflow.basedir) / "src/mdcv/schemas/config.schema.yaml"))
+mdcv_config.apply_defaults(config, Path(workflow.basedir) / "src/mdcv/schemas/config.schema.yaml")
 mdcv_config.check(config, base_dir=workflow.basedir)
 
 TOY_SYSTEMS = mdcv_config.toy_systems(config)

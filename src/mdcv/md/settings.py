@@ -63,7 +63,7 @@ def fill_defaults(config: dict, schema_file=None) -> dict:
     import jsonschema
     import yaml
 
-    schema_file = schema_file or Path(__file__).resolve().parents[3] / "workflow" / "schemas" \
+    schema_file = schema_file or Path(__file__).resolve().parents[1] / "schemas" \
         / "md.schema.yaml"
     schema = yaml.safe_load(Path(schema_file).read_text())
     base = jsonschema.Draft202012Validator

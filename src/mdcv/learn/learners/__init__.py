@@ -4,7 +4,7 @@ A learner class is built from ``(dataset, settings, device)``, exposes ``model``
 ``n`` and ``batch_loss(index) -> (loss, scalars, estimates)`` for
 :func:`mdcv.learn.train.fit`, and ``readout(result) -> Readout`` for what is written to the
 model directory. To add a learner: write the class, register it in :data:`KINDS`,
-add its settings to ``workflow/schemas/learners.schema.yaml``.
+add its settings to ``src/mdcv/schemas/learners.schema.yaml``.
 """
 
 from __future__ import annotations
