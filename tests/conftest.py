@@ -1,4 +1,10 @@
-"""Shared fixtures: fixed seeds, the repository root, small datasets."""
+"""Shared fixtures and markers: fixed seeds, the repository root, small datasets.
+
+Markers (declared in pyproject.toml): ``slow`` (real workflow runs, minutes),
+``gromacs`` (needs the gmx command line: skipped here when it is missing, so a test
+never checks for gmx itself), ``snakemake`` (launches Snakemake subprocesses: lint,
+dry runs) and ``slurm``. ``make test-fast`` deselects ``slow`` and ``snakemake``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,30 @@ import numpy as np
 import pytest
 import torch
 
+from mdcv.errors import GromacsError
+from mdcv.md import gromacs
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _gmx_missing() -> str:
+    """Why gmx cannot be used ('' when it can)."""
+    try:
+        gromacs.executable()
+    except GromacsError as err:
+        return str(err)
+    return ""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the ``gromacs`` tests, naming the fix, where gmx is not installed."""
+    missing = _gmx_missing()
+    if not missing:
+        return
+    skip = pytest.mark.skip(reason=f"marked gromacs: {missing}")
+    for item in items:
+        if item.get_closest_marker("gromacs"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,10 @@
 """The gmx wrapper and mdp rendering: clear errors, deterministic inputs, restarts."""
 
-import shutil
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +13,6 @@ from mdcv.errors import ConfigError, GromacsError
 from mdcv.md import gromacs, mdp, molecule, topology
 
 MDP_DIR = Path(__file__).resolve().parents[1] / "workflow" / "mdp"
-needs_gmx = pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
 
 VACUUM = {
     "name": "ala2-vacuum", "seed": 7, "solvent": "vacuum", "forcefield": "amber99sb-ildn",
@@ -79,8 +82,7 @@ def test_workdir_is_reset_for_another_run_input(tmp_path):
 
 @pytest.fixture(scope="module")
 def vacuum_system(tmp_path_factory):
-    if shutil.which("gmx") is None:
-        pytest.skip("needs the gmx command line")
+    """A built vacuum system (conf.gro, topol.top, index.ndx); for ``gromacs`` tests only."""
     d = tmp_path_factory.mktemp("vac")
     log = d / "build.log"
     molecule.write_pdb(d / "ala2.pdb")
@@ -89,7 +91,7 @@ def vacuum_system(tmp_path_factory):
     return d
 
 
-@needs_gmx
+@pytest.mark.gromacs
 def test_unknown_forcefield_names_the_log(tmp_path):
     molecule.write_pdb(tmp_path / "ala2.pdb")
     log = tmp_path / "topology.log"
@@ -98,7 +100,7 @@ def test_unknown_forcefield_names_the_log(tmp_path):
                               {**VACUUM, "forcefield": "amber-nope"})
 
 
-@needs_gmx
+@pytest.mark.gromacs
 def test_failed_grompp_names_command_and_log(vacuum_system, tmp_path):
     bad = tmp_path / "bad.mdp"
     bad.write_text("integrator = leapfrog-of-faith\n")
@@ -110,7 +112,7 @@ def test_failed_grompp_names_command_and_log(vacuum_system, tmp_path):
     assert "leapfrog-of-faith" in log.read_text()
 
 
-@needs_gmx
+@pytest.mark.gromacs
 def test_mdrun_restarts_from_checkpoint(vacuum_system, tmp_path):
     d, log = vacuum_system, tmp_path / "run.log"
     (tmp_path / "nvt.mdp").write_text(mdp.dynamics_mdp(VACUUM, "nvt", 2.0, MDP_DIR))
@@ -130,7 +132,7 @@ def test_mdrun_restarts_from_checkpoint(vacuum_system, tmp_path):
     assert gromacs.performance(files["log"]) > 0
 
 
-@needs_gmx
+@pytest.mark.gromacs
 def test_awh_pmf_extraction(vacuum_system, tmp_path):
     from mdcv.md import pmf
 
@@ -146,7 +148,7 @@ def test_awh_pmf_extraction(vacuum_system, tmp_path):
     assert out.f.min() == 0.0
 
 
-@needs_gmx
+@pytest.mark.gromacs
 def test_a_busy_workdir_is_refused(vacuum_system, tmp_path):
     import fcntl
 
@@ -159,30 +161,46 @@ def test_a_busy_workdir_is_refused(vacuum_system, tmp_path):
             gromacs.mdrun(tmp_path / "a.tpr", tmp_path / "work", tmp_path / "run.log")
 
 
-@needs_gmx
+def wait_for(condition, what: str, timeout_s: float = 120.0, child=None) -> None:
+    """Poll ``condition()`` until true; fail naming ``what`` after ``timeout_s`` or when
+    ``child`` (a Popen) exits first."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if child is not None and child.poll() is not None:
+            raise AssertionError(f"the child exited ({child.returncode}) before {what}: "
+                                 f"{child.stderr.read() if child.stderr else ''}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
+def _text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+@pytest.mark.gromacs
 @pytest.mark.slow
 def test_sigterm_is_passed_to_mdrun_which_leaves_a_checkpoint(vacuum_system, tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
-
     (tmp_path / "nvt.mdp").write_text(mdp.dynamics_mdp(VACUUM, "nvt", 2000.0, MDP_DIR))
     gromacs.grompp(tmp_path / "nvt.mdp", vacuum_system / "conf.gro", vacuum_system / "topol.top",
                    tmp_path / "a.tpr", tmp_path / "run.log", index=vacuum_system / "index.ndx")
-    code = ("import sys; from mdcv import gromacs; "
+    code = ("import sys; from mdcv.md import gromacs; "
             "gromacs.mdrun(sys.argv[1], sys.argv[2], sys.argv[3])")
     child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "a.tpr"),
                               str(tmp_path / "work"), str(tmp_path / "run.log")],
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     md_log = tmp_path / "work" / "md.log"
-    deadline = time.time() + 60
-    while time.time() < deadline and "Started mdrun" not in (
-            md_log.read_text() if md_log.exists() else ""):
-        time.sleep(0.2)
-    time.sleep(1.0)
-    child.send_signal(signal.SIGTERM)
-    _, err = child.communicate(timeout=60)
+    try:
+        # The step-0 energies are logged from inside the MD loop, after mdrun has set its
+        # signal handlers: from then on SIGTERM means "checkpoint and stop".
+        wait_for(lambda: "Energies (kJ/mol)" in _text(md_log), "step-0 energies in md.log",
+                 child=child)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:  # a failed wait: end the wrapper and its gmx
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
     assert child.returncode != 0 and "interrupted by signal" in err
     assert (tmp_path / "work" / "md.cpt").exists()  # mdrun stopped cleanly with a checkpoint
     # and nothing keeps running: the work directory is free again
