@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +63,7 @@ def test_schema_rejects_unknown_alanine_keys():
         jsonschema.validate({"reference": {"stationary": "guessed"}}, schema)
 
 
+@pytest.mark.snakemake
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
 def test_dry_run_lists_the_alanine_rules(configfile):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile", configfile,
@@ -77,7 +77,8 @@ def test_dry_run_lists_the_alanine_rules(configfile):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
+@pytest.mark.gromacs
+@pytest.mark.snakemake
 def test_tiny_alanine_stage_end_to_end(tmp_path):
     (tmp_path / "config").mkdir()
     for name in ("config.yaml", "paper.yaml"):

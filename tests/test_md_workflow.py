@@ -1,7 +1,6 @@
 """The MD stage as a workflow: config defaults, dry run, a real tiny chain, clear failures."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,6 @@ from mdcv.md import settings as mdsettings
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "configs" / "md_tiny.yaml"
-needs_gmx = pytest.mark.skipif(shutil.which("gmx") is None, reason="needs the gmx command line")
 
 
 def snakemake(workdir: Path, *args, env=None, check=True) -> subprocess.CompletedProcess:
@@ -70,6 +68,7 @@ def test_rule_params_hold_only_what_the_stage_uses():
     assert mdsettings.dataset_frames(base, "ala2-vacuum", "unbiased") == 4 * 5001
 
 
+@pytest.mark.snakemake
 @pytest.mark.parametrize("configfile", ["config.yaml", "paper.yaml"])
 def test_dry_run_lists_the_md_targets(tmp_path, configfile):
     extra = ["--configfile", str(ROOT / "config" / configfile)]
@@ -80,7 +79,8 @@ def test_dry_run_lists_the_md_targets(tmp_path, configfile):
         assert rule in out
 
 
-@needs_gmx
+@pytest.mark.gromacs
+@pytest.mark.snakemake
 def test_missing_gmx_fails_naming_the_log(tmp_path):
     proc = snakemake(tmp_path, "-c1", "results/ala2-vacuum/md/topology/conf.gro",
                      env={"MDCV_GMX": "gmx-not-installed"}, check=False)
@@ -90,8 +90,9 @@ def test_missing_gmx_fails_naming_the_log(tmp_path):
     assert "'gmx-not-installed' not found on PATH" in log.read_text()
 
 
-@needs_gmx
+@pytest.mark.gromacs
 @pytest.mark.slow
+@pytest.mark.snakemake
 def test_tiny_chain_end_to_end(tmp_path):
     snakemake(tmp_path, "-c2", "md_all")
     for system in ("ala2-vacuum", "ala2-water"):

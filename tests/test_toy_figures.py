@@ -55,7 +55,8 @@ def test_figure_files_exist_and_are_not_empty(trained, tmp_path):
 
 
 @pytest.mark.slow
-def test_tiny_run_of_the_issue5_rules(tmp_path):
+@pytest.mark.snakemake
+def test_tiny_run_of_the_cv_quality_and_autoencoder_figure_rules(tmp_path):
     targets = ["results/tables/toy_cv_quality.csv",
                "results/figures/toy_mueller_brown_autoencoders.png",
                "results/figures/toy_mueller_brown_autoencoder_autoencoder-reg.pdf",

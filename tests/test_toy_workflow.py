@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+pytestmark = pytest.mark.snakemake
 
 
 def run_snakemake(*args, cwd=ROOT, check=True):

@@ -64,6 +64,7 @@ def dry_run_jobs(out: str) -> list[dict]:
 # --- static checks ---------------------------------------------------------------------
 
 
+@pytest.mark.snakemake
 def test_lint_is_clean(tmp_path):
     proc = snakemake(tmp_path, "--lint", check=False)
     out = proc.stdout + proc.stderr
@@ -106,6 +107,7 @@ def test_every_job_rule_has_a_conda_env():
 # --- dry runs ---------------------------------------------------------------------------
 
 
+@pytest.mark.snakemake
 @pytest.mark.parametrize("configfile", CONFIGS, ids=lambda p: p.name)
 @pytest.mark.parametrize("profile", PROFILES)
 def test_dry_run_of_every_profile(tmp_path, profile, configfile):
@@ -125,6 +127,7 @@ def test_dry_run_of_every_profile(tmp_path, profile, configfile):
             assert gpus == 0, job
 
 
+@pytest.mark.snakemake
 def test_resources_scale_with_config(tmp_path):
     """Paper-scale MD and training ask for more time than the default study."""
     def runtimes(configfile):
@@ -184,6 +187,7 @@ def test_slurm_profiles_pin_the_plugin_that_is_installed():
 
 
 @pytest.mark.slow
+@pytest.mark.snakemake
 def test_report_holds_every_figure_and_table(tmp_path):
     snakemake(tmp_path, "--configfile", str(TINY), "--cores", "2", profile=None, timeout=900)
     report = tmp_path / "results" / "report.html"
@@ -206,6 +210,7 @@ def _checkpoint_step(path: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.snakemake
 def test_training_resumes_from_its_checkpoint_after_a_kill(tmp_path):
     """Kill the whole Snakemake process group mid-training; the rerun resumes."""
     steps = 400
