@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake
 
-.PHONY: bench-peers md bench-md setup study paper test test-fast test-slurm lint report bench bench-restart clean
+.PHONY: bench-peers md bench-md setup study paper test test-fast test-slurm lint report bench bench-restart clean experiment publish
 
 setup:
 	bash scripts/setup.sh
@@ -17,6 +17,20 @@ study: setup
 md: setup
 	$(SNAKEMAKE) --cores $(CORES) md_all
 
+## a named experiment: config/config.yaml + config/experiments/$(NAME).yaml, run in
+## results/experiments/$(NAME)/ (its own results and .snakemake, never the default run's)
+EXPERIMENTS := $(basename $(notdir $(wildcard config/experiments/*.yaml)))
+experiment: setup
+	@test -n "$(NAME)" -a -f "config/experiments/$(NAME).yaml" || \
+		{ echo "usage: make experiment NAME=<name>, one of: $(EXPERIMENTS)"; exit 2; }
+	mkdir -p results/experiments/$(NAME)
+	$(SNAKEMAKE) --cores $(CORES) --directory results/experiments/$(NAME) \
+		--configfile $(CURDIR)/config/experiments/$(NAME).yaml
+
+## copy a finished run's summary and key figures to docs/results/$(RUN)/ (RUN=default or an experiment)
+publish:
+	$(BIN)/python scripts/publish.py $(RUN)
+
 ## the paper-scale study (meant for a cluster: add --profile profiles/slurm)
 paper: setup
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
@@ -26,9 +40,9 @@ test: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(BIN)/pytest -v
 
-## unit tests only (seconds)
+## unit tests only, no Snakemake subprocess (under a minute on 2 cores)
 test-fast: setup
-	$(BIN)/pytest -m "not slow" -q
+	OMP_NUM_THREADS=1 $(BIN)/pytest -m "not slow and not snakemake" -q
 
 ## real single-node SLURM run of part of the workflow (root; ~1 min, +20 s to apt-install slurm)
 test-slurm: setup
@@ -38,8 +52,10 @@ lint: setup
 	$(BIN)/ruff check src tests workflow/scripts benchmarks
 	$(SNAKEMAKE) --lint
 
+## the HTML report of the default run: every figure and table, and the summary page
 report: setup
 	$(SNAKEMAKE) --report results/report.html
+	@echo "summary: results/summary/index.md (also in results/report.html)"
 
 ## benchmarks (outside the test suite), CSV files in results/benchmarks/
 bench: setup
