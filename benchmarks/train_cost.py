@@ -23,10 +23,11 @@ import pandas as pd
 import torch
 
 from mdcv import config as mc
-from mdcv.cli import load_config
 from mdcv.data import Dataset
 from mdcv.learn.learners import learner_class
-from mdcv.workflow import resources
+from mdcv.workflow import resources, targets
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Alanine dipeptide's 22 atoms in the topology's order (amu): ACE, ALA, NME.
 ALANINE_MASSES = [1.008, 12.011, 1.008, 1.008, 12.011, 15.999, 14.007, 1.008, 12.011, 1.008,
@@ -79,11 +80,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    config = load_config(args.configfile)
+    config = mc.load(args.configfile, ROOT)
     rng = np.random.default_rng(0)
     rows = []
     toys = mc.toy_systems(config)
-    for system, name in mc.trainings(config):
+    for system, name in targets.trainings(config):
         settings = mc.learner_settings(config, system, name)
         batch = int(settings["batch_size"])
         ds = synthetic_dataset("toy" if system in toys else "alanine", max(4 * batch, 20_000), rng)
@@ -91,7 +92,7 @@ def main() -> None:
         learner = learner_class(settings["kind"])(ds, settings, torch.device("cpu"))
         measured = seconds_per_step(learner, batch, args.steps)
         model = resources.training_step_seconds(settings, ds.dim)
-        requested = resources.training(settings, *mc.training_data_size(config, system, name))[
+        requested = resources.training(settings, *resources.training_data_size(config, system, name))[
             "runtime"]
         rows.append({"benchmark": "train_cost", "system": system, "learner": name,
                      "kind": settings["kind"], "dim": ds.dim, "batch_size": batch,

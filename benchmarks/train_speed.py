@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-import yaml
-from snakemake.utils import validate
 
 from mdcv import config as mc
 from mdcv.learn.learners import learner_class
@@ -33,9 +31,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    validate(cfg, str(ROOT / "src/mdcv/schemas/config.schema.yaml"))
-    mc.apply_defaults(cfg, ROOT / "src/mdcv/schemas/config.schema.yaml")
+    cfg = mc.load([], ROOT)
     ds, _ = biased_dataset(mueller_brown, 1.0, [[-1.5, 1.2], [-0.5, 2.0]], potential_fraction=0.2,
                            n_samples=args.samples, n_walkers=1000, dt=1e-3, stride=20, burn_in=500,
                            metropolis=True, seed=0)

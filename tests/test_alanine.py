@@ -15,7 +15,6 @@ import yaml
 
 from mdcv import config as mdcv_config
 from mdcv.analysis import alanine
-from mdcv.md import settings as mdsettings
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "tests" / "configs" / "md_tiny.yaml", ROOT / "tests" / "configs" / "alanine_tiny.yaml"]
@@ -24,12 +23,7 @@ METHODS = {"study-published", "msm-bd-uniform", "msm-langevin", "tpt-bd-uniform"
 
 
 def load_config(*extra) -> dict:
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    for path in extra:
-        cfg = mdcv_config.deep_merge(cfg, yaml.safe_load(Path(path).read_text()))
-    mdcv_config.apply_defaults(cfg, ROOT / "src" / "mdcv" / "schemas" / "config.schema.yaml")
-    mdsettings.fill_defaults(cfg)
-    return cfg
+    return mdcv_config.load(extra, ROOT)
 
 
 @pytest.mark.parametrize("extra", [[], [ROOT / "config" / "paper.yaml"]])

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mdcv import config as mdcv_config
 from mdcv import data
 from mdcv.errors import ConfigError
 from mdcv.md import settings as mdsettings
@@ -34,26 +35,26 @@ def snakemake(workdir: Path, *args, env=None, check=True) -> subprocess.Complete
 
 def test_md_defaults_are_filled_per_system():
     config = {"seed": 3, "md": {"systems": {"ala2-water": {"awh_ns": 1.0}}}}
-    mdsettings.fill_defaults(config)
+    mdcv_config.validate(config)
     water = mdsettings.system_settings(config, "ala2-water")
     assert water["solvent"] == "water" and water["dt"] == 0.002 and water["awh_ns"] == 1.0
     assert water["bias"]["fraction"] == 0.7 and water["seed"] == 3
     assert "ala2-vacuum" not in config["md"]["systems"]  # only listed systems run
     assert mdsettings.stage_length_ps(water, "unbiased3") == pytest.approx(50.0)
     with pytest.raises(ConfigError, match="md.systems.ala2-vacuum: Additional"):
-        mdsettings.fill_defaults({"md": {"systems": {"ala2-vacuum": {"lenght": 1}}}})
+        mdcv_config.validate({"md": {"systems": {"ala2-vacuum": {"lenght": 1}}}})
     with pytest.raises(ConfigError, match="md.features.atoms"):
-        mdsettings.fill_defaults({"md": {"features": {"atoms": "backbone"}}})
+        mdcv_config.validate({"md": {"features": {"atoms": "backbone"}}})
 
 
 def test_rule_params_hold_only_what_the_stage_uses():
     """Changing a later stage, the featurization or threads must not rerun a simulation."""
     base = {"seed": 1, "md": {"systems": {"ala2-vacuum": {}, "ala2-water": {}}}}
-    mdsettings.fill_defaults(base)
+    mdcv_config.validate(base)
     changed = {"seed": 1, "md": {"features": {"atoms": "heavy"}, "bias": {"fraction": 0.5},
                                  "systems": {"ala2-vacuum": {"biased_ns": 99.0, "threads": 2},
                                              "ala2-water": {}}}}
-    mdsettings.fill_defaults(changed)
+    mdcv_config.validate(changed)
     for stage in ("em", "nvt", "awh", "unbiased0"):
         assert (mdsettings.stage_settings(base, "ala2-vacuum", stage)
                 == mdsettings.stage_settings(changed, "ala2-vacuum", stage))

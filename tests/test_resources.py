@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 
 from mdcv import config as mc
-from mdcv.cli import load_config
-from mdcv.workflow import resources
+from mdcv.workflow import resources, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 # The longest job a common SLURM partition accepts (minutes): every paper-scale training
@@ -55,9 +54,9 @@ def test_averaging_job_asks_far_less_than_a_member():
 
 
 def paper_trainings():
-    config = load_config([ROOT / "config/paper.yaml"])
-    for system, name in mc.trainings(config):
-        n, dim = mc.training_data_size(config, system, name)
+    config = mc.load([ROOT / "config/paper.yaml"], ROOT)
+    for system, name in targets.trainings(config):
+        n, dim = resources.training_data_size(config, system, name)
         yield system, name, mc.learner_settings(config, system, name), n, dim
 
 

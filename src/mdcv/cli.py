@@ -1,7 +1,8 @@
 """Command line: ``mdcv check-config`` and ``mdcv spectrum`` (no Snakemake needed).
 
 - ``mdcv check-config [FILE ...]``: validate config/config.yaml merged with FILEs
-  (like ``snakemake --configfile FILE``) and print the merged settings of every learner
+  (like ``snakemake --configfile FILE``; YAML errors name file and line, user
+  potentials are imported) and print the merged settings of every learner
   of every toy and MD system (per-system overrides applied).
 - ``mdcv spectrum SYSTEM [--grid N N] [--n-eigen K]``: the exact eigenvalues of a toy
   system of the config (built-in or user potential) on a grid.
@@ -14,35 +15,15 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
 from mdcv import config as mc
-from mdcv.errors import ConfigError, MdcvError
+from mdcv.errors import MdcvError
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
-def load_config(files: list[str | Path]) -> dict:
-    """config/config.yaml with ``files`` merged on top, validated, defaults filled."""
-    from snakemake.utils import validate
-    from snakemake_interface_common.exceptions import WorkflowError
-
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    for f in files:
-        cfg = mc.deep_merge(cfg, yaml.safe_load(Path(f).read_text()) or {})
-    try:
-        validate(cfg, str(SCHEMA))
-    except WorkflowError as exc:  # raised while handling jsonschema's ValidationError
-        cause = exc.__context__ or exc
-        where = ".".join(str(p) for p in getattr(cause, "absolute_path", [])) or "(top level)"
-        message = getattr(cause, "message", str(exc).splitlines()[0])
-        raise ConfigError(f"config key {where}: {message}; fix it in "
-                          f"{', '.join(map(str, files)) or 'config/config.yaml'} (the keys and types "
-                          f"are in src/mdcv/schemas/)") from exc
-    mc.apply_defaults(cfg, SCHEMA)
-    mc.check(cfg, base_dir=ROOT)
-    return cfg
+def load_config(files: list[str | Path], base_dir: str | Path = ROOT) -> dict:
+    """``base_dir``/config/config.yaml with ``files`` merged on top: :func:`mdcv.config.load`."""
+    return mc.load(files, base_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,17 +31,23 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check-config", help="validate the config (and extra config files)")
     p_check.add_argument("files", nargs="*")
+    p_check.add_argument("--directory", "-d", type=Path, default=ROOT,
+                         help="project root: holds config/config.yaml (default: %(default)s)")
     p_spec = sub.add_parser("spectrum", help="exact grid eigenvalues of a toy system")
     p_spec.add_argument("system")
     p_spec.add_argument("--configfile", action="append", default=[])
     p_spec.add_argument("--grid", nargs=2, type=int)
     p_spec.add_argument("--n-eigen", type=int, default=4)
+    p_spec.add_argument("--directory", "-d", type=Path, default=ROOT,
+                        help="project root: holds config/config.yaml (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         if args.command == "check-config":
-            cfg = load_config(args.files)
+            from mdcv.workflow.targets import trainings
+
+            cfg = load_config(args.files, args.directory)
             out: dict[str, dict] = {}
-            for system, name in mc.trainings(cfg):
+            for system, name in trainings(cfg):
                 out.setdefault(system, {})[name] = mc.learner_settings(cfg, system, name)
             print(json.dumps({"toy_systems": mc.toy_systems(cfg), "md_systems": mc.md_systems(cfg),
                               "learners": out}, indent=1))
@@ -68,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             from mdcv.toy.potentials import load_potential
             from mdcv.toy.reference import compute_spectrum
 
-            cfg = load_config(args.configfile)
+            cfg = load_config(args.configfile, args.directory)
             system = mc.toy_settings(cfg, args.system)
             grid = tuple(args.grid or system["reference"]["grid"])
-            spec = compute_spectrum(load_potential(system["potential"], ROOT), system["beta"],
+            spec = compute_spectrum(load_potential(system["potential"], args.directory), system["beta"],
                                     system["box"], grid, args.n_eigen)
             for i, lam in enumerate(spec.eigenvalues):
                 print(f"lambda_{i} = {lam:.8g}")

@@ -3,8 +3,6 @@ import os
 import sys
 from pathlib import Path
 
-from snakemake.utils import validate
-
 # mdcv is imported from src/ by this file and, through PYTHONPATH, by every job
 # (also inside per-rule conda environments and on cluster nodes).
 SRC = str(Path(workflow.basedir) / "src")
@@ -18,9 +16,13 @@ from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
 from mdcv.workflow import resources as mdcv_resources  # noqa: E402
 
 
-validate(config, schema=str(Path(workflow.basedir) / "src/mdcv/schemas/config.schema.yaml"))
-mdcv_config.apply_defaults(config, Path(workflow.basedir) / "src/mdcv/schemas/config.schema.yaml")
-mdcv_config.check(config, base_dir=workflow.basedir)
+# Validate, fill defaults and check once, before any job; a bad config ends the run with
+# one line naming the key and the fix (sys.exit: no traceback).
+try:
+    mdcv_config.prepare(config, base_dir=workflow.basedir,
+                        sources="config/config.yaml or a --configfile overlay")
+except mdcv_config.ConfigError as exc:
+    sys.exit(f"mdcv: config error: {exc}")
 
 TOY_SYSTEMS = mdcv_config.toy_systems(config)
 MD_SYSTEMS = mdcv_config.md_systems(config)

@@ -5,7 +5,6 @@
 from mdcv.plots import md as mdplots
 from mdcv.md import settings as mdsettings  # noqa: E402, F401
 
-mdsettings.fill_defaults(config)
 MD_SYSTEMS = mdcv_config.md_systems(config)
 MD_SYSTEM_RE = "|".join(MD_SYSTEMS) or "__none__"
 MDP_DIR = str(Path(workflow.basedir, "workflow", "mdp"))

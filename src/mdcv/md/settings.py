@@ -6,9 +6,9 @@ read the config. Run lengths are in ns in the config and in ps inside (``*_ps``)
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 
+from mdcv.config import deep_merge
 from mdcv.errors import ConfigError
 
 GLOBAL_KEYS = ("forcefield", "water", "temperature", "friction", "pressure", "tau_p",
@@ -17,13 +17,16 @@ GLOBAL_KEYS = ("forcefield", "water", "temperature", "friction", "pressure", "ta
 
 
 def system_settings(config: Mapping, system: str) -> dict:
-    """Settings of MD system ``system``: its entry plus the section-wide keys and the seed."""
+    """Settings of MD system ``system``: its entry merged with the section-wide keys
+    (:func:`mdcv.config.deep_merge`, the one override rule) plus the seed."""
     md = config.get("md", {})
     systems = md.get("systems", {}) or {}
     if system not in systems:
         raise ConfigError(f"unknown md system {system!r}; configured: {list(systems)}")
-    out = {k: copy.deepcopy(v) for k, v in systems[system].items() if k != "training"}
-    out.update({k: copy.deepcopy(md[k]) for k in GLOBAL_KEYS if k in md})
+    entry = {k: v for k, v in systems[system].items() if k != "training"}
+    # The schema keeps the entry's keys and GLOBAL_KEYS apart, so the merge order only
+    # sets the key order: the entry's keys first.
+    out = deep_merge(entry, {k: md[k] for k in GLOBAL_KEYS if k in md})
     out["em_steps"] = md.get("em", {}).get("steps")
     out["em_tolerance"] = md.get("em", {}).get("tolerance")
     out["name"] = system
@@ -49,41 +52,6 @@ def runtime_minutes(settings: Mapping, stage: str, factor: float = 2.0) -> int:
     """Runtime resource (minutes) of a stage from its length and the expected ns/day."""
     ns = stage_length_ps(settings, stage) / 1000.0 if stage != "em" else 0.0
     return int(10 + factor * ns / settings["expected_ns_per_day"] * 1440)
-
-
-def fill_defaults(config: dict, schema_file=None) -> dict:
-    """Validate ``config['md']`` against md.schema.yaml, filling defaults in place.
-
-    ``snakemake.utils.validate`` does not fill defaults inside schemas referenced from
-    another file (the referenced file's ``$schema`` selects a plain validator), so the
-    MD section fills its own. Raises :class:`ConfigError` naming the key.
-    """
-    from pathlib import Path
-
-    import jsonschema
-    import yaml
-
-    schema_file = schema_file or Path(__file__).resolve().parents[1] / "schemas" \
-        / "md.schema.yaml"
-    schema = yaml.safe_load(Path(schema_file).read_text())
-    base = jsonschema.Draft202012Validator
-    validate_properties = base.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, subschema):
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if "default" in sub:
-                    instance.setdefault(name, copy.deepcopy(sub["default"]))
-        yield from validate_properties(validator, properties, instance, subschema)
-
-    validator = jsonschema.validators.extend(base, {"properties": set_defaults})(schema)
-    md = config.setdefault("md", {})
-    errors = sorted(validator.iter_errors(md), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        where = ".".join(["md", *map(str, err.absolute_path)])
-        raise ConfigError(f"{where}: {err.message}")
-    return config
 
 
 def stage_inputs(config: Mapping, system: str, stage: str) -> dict[str, str]:
