@@ -37,7 +37,7 @@ def test_experiment_validates(path, capsys):
     assert mdcv_main(["check-config", str(path)]) == 0, capsys.readouterr().err
 
 
-@pytest.mark.slow
+@pytest.mark.snakemake
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_experiment_dry_runs_into_its_own_directory(path, tmp_path):
     """As `make experiment` runs it: --directory, the overlay on config/config.yaml."""
