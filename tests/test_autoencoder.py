@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from mdcv.data import Dataset
@@ -55,6 +56,7 @@ def test_gamma1_zero_keeps_reconstruction_out_of_the_encoder():
     assert all(g > 0 for g in grad_norms(learner.model.decoder))
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_regularizer_drives_the_cv_to_unit_variance_and_the_slow_direction(tmp_path):
     ds = ou_dataset(4000, weights=True)
     settings = {**REG, "gamma1": 0.0, "steps": 400, "batch_size": 2000, "lr": 1e-2,

@@ -50,6 +50,7 @@ def _negate_member(model_dir):
     torch.save(saved, model_dir / "model.pt")
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_members_train_on_their_folds_and_average_to_one_cv(tmp_path):
     ds = ou_dataset(3000)
     s = settings(steps=800, folds=3, holdout=0.2, validate_every=200)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from mdcv.analysis.effective import best_cv_output, effective_spectrum, quality_rows
@@ -56,6 +57,7 @@ class TwoCVs(torch.nn.Module):
         return torch.stack([x[:, 1], x[:, 0] + 0.2 * x[:, 0] ** 3], 1)
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_best_output_and_quality_rows(tmp_path):
     pts, w = quadrature_samples(400, 60)
     model = torch.jit.trace(TwoCVs(), torch.zeros(4, 2))

@@ -62,6 +62,7 @@ def _exact_committor_quotient(beta, cut):
     return nu / (np.sum(mu * q * q) - np.sum(mu * q) ** 2)
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_shooting_recovers_the_double_well_rate():
     """Biased samples (MALA at 0.3 β), 4 overdamped runs from each of 800 transition-region
     frames: λ = ν / Var(q) against the grid λ_1 and the exact committor quotient."""

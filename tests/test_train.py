@@ -30,6 +30,7 @@ def settings(**kw):
     return s
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_training_learns_ou_eigenvalues_and_writes_the_model_contract(tmp_path):
     out = tmp_path / "model"
     readout = train_and_save(learner_class("generator"), ou_dataset(), settings(steps=1000), out,
@@ -112,6 +113,7 @@ def test_checkpoint_past_the_steps_asked_for_is_not_resumed(tmp_path):
     assert run["resumed_from_step"] == 0 and len(pd.read_csv(tmp_path / "b" / "history.csv")) == 1
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_holdout_frames_never_touch_training_and_get_their_own_readouts(tmp_path):
     ds = ou_dataset(3000)
     other = ou_dataset(3000, seed=5)
@@ -191,6 +193,7 @@ def test_validation_frames_choose_the_model_and_get_their_own_readouts(tmp_path)
                                    torch.device("cpu"))
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_input_noise_perturbs_training_batches_only_and_repeats_on_resumption(tmp_path):
     ds = ou_dataset(2000)
     idx = torch.arange(2000)

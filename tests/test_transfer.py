@@ -135,6 +135,7 @@ def test_training_writes_the_model_directory(tmp_path):
     np.testing.assert_allclose(again["sorted_cv"], cv["sorted_cv"], atol=1e-4)
 
 
+@pytest.mark.slow  # over 5 s: left out of make test-fast
 def test_spectral_init_finds_the_slow_coordinates_from_the_pairs_alone():
     """OU with rates 1 (x) and 1.5 (y; x²-1 is next, at 2): the radial-basis VAC guess
     is φ1 ∝ x, φ2 ∝ y, and the networks regressed on it (no transfer-loss steps) show it."""
