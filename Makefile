@@ -11,6 +11,7 @@ setup:
 
 ## set up, then run the default study end to end (config/config.yaml)
 study: setup
+	$(BIN)/mdcv check-config > /dev/null
 	$(SNAKEMAKE) --cores $(CORES)
 
 ## the molecular-dynamics stage only (both alanine systems)
@@ -23,6 +24,7 @@ EXPERIMENTS := $(basename $(notdir $(wildcard config/experiments/*.yaml)))
 experiment: setup
 	@test -n "$(NAME)" -a -f "config/experiments/$(NAME).yaml" || \
 		{ echo "usage: make experiment NAME=<name>, one of: $(EXPERIMENTS)"; exit 2; }
+	$(BIN)/mdcv check-config config/experiments/$(NAME).yaml > /dev/null
 	mkdir -p results/experiments/$(NAME)
 	$(SNAKEMAKE) --cores $(CORES) --directory results/experiments/$(NAME) \
 		--configfile $(CURDIR)/config/experiments/$(NAME).yaml
@@ -33,6 +35,7 @@ publish:
 
 ## the paper-scale study (meant for a cluster: add --profile profiles/slurm)
 paper: setup
+	$(BIN)/mdcv check-config config/paper.yaml > /dev/null
 	$(SNAKEMAKE) --cores $(CORES) --configfile config/paper.yaml
 
 ## set up, then run every test (unit, workflow lint and dry runs, tiny real runs)

@@ -21,11 +21,6 @@ from mdcv.errors import MdcvError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_config(files: list[str | Path], base_dir: str | Path = ROOT) -> dict:
-    """``base_dir``/config/config.yaml with ``files`` merged on top: :func:`mdcv.config.load`."""
-    return mc.load(files, base_dir)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mdcv", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-config":
             from mdcv.workflow.targets import trainings
 
-            cfg = load_config(args.files, args.directory)
+            cfg = mc.load(args.files, args.directory)
             out: dict[str, dict] = {}
             for system, name in trainings(cfg):
                 out.setdefault(system, {})[name] = mc.learner_settings(cfg, system, name)
@@ -55,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             from mdcv.toy.potentials import load_potential
             from mdcv.toy.reference import compute_spectrum
 
-            cfg = load_config(args.configfile, args.directory)
+            cfg = mc.load(args.configfile, args.directory)
             system = mc.toy_settings(cfg, args.system)
             grid = tuple(args.grid or system["reference"]["grid"])
             spec = compute_spectrum(load_potential(system["potential"], args.directory), system["beta"],

@@ -11,7 +11,8 @@ its command line, before the Snakefile runs, and stops on a syntax error with th
 one-line ``WorkflowError: Config file is not valid JSON or YAML`` (no traceback, but
 neither file nor line). No workflow code runs earlier, so the workflow cannot name
 them; ``mdcv check-config FILE ...`` parses with :func:`read_yaml` and names file and
-line. Errors found after parsing (schema, cross-key checks, user potentials) are
+line, and ``make study``, ``make paper`` and ``make experiment`` run it before
+Snakemake. Errors found after parsing (schema, cross-key checks, user potentials) are
 raised by :func:`prepare` in ``common.smk`` before any job starts.
 """
 
