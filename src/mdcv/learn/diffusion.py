@@ -15,8 +15,7 @@ import numpy as np
 
 from mdcv.data import Dataset
 from mdcv.errors import ConfigError, DataError
-
-PS_PER_NS = 1000.0
+from mdcv.units import PS_PER_NS
 
 
 def coefficients(dataset: Dataset, settings: dict) -> tuple[np.ndarray, str]:

@@ -26,9 +26,9 @@ import pandas as pd
 
 from mdcv.errors import DataError
 from mdcv.reference.cores import phi_cores
+from mdcv.units import PS_PER_NS
 
 log = logging.getLogger(__name__)
-PS_PER_NS = 1000.0
 
 
 def torus(phi, psi) -> np.ndarray:

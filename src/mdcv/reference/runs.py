@@ -26,10 +26,10 @@ import numpy as np
 from mdcv import data
 from mdcv.errors import ConfigError, DataError
 from mdcv.md import features, mdp, simulate
+from mdcv.units import PS_PER_NS
 
 log = logging.getLogger(__name__)
 DYNAMICS = ("bd", "langevin")
-PS_PER_NS = 1000.0
 
 
 def bd_friction(temperature: float, diffusion_nm2_per_ns: float) -> float:

@@ -36,11 +36,11 @@ from mdcv.learn.losses import transfer_loss
 from mdcv.learn.models import EigenfunctionModel, evaluate_in_chunks
 from mdcv.learn.pairs import lagged_pairs
 from mdcv.learn.spectral import hat_basis, quantile_nodes
+from mdcv.units import PS_PER_NS
 
 log = logging.getLogger(__name__)
 
 N_BOOTSTRAP = 10
-PS_PER_NS = 1000.0
 
 
 def _sym_matrices(b0, b1, w):
