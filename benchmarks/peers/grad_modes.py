@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +76,7 @@ def main() -> None:
     from mdcv.toy.langevin import biased_dataset
     from mdcv.toy.potentials import mueller_brown
 
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    cfg = mc.load([], ROOT)
     settings = mc.learner_settings(cfg, "mueller_brown", "generator")
     ds, _ = biased_dataset(mueller_brown, 1.0, [[-1.5, 1.2], [-0.5, 2.0]], potential_fraction=0.2,
                            n_samples=20_000, n_walkers=1000, dt=1e-3, stride=20, burn_in=500,

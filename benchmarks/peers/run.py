@@ -198,7 +198,6 @@ def worker_mdcv(args, data, ref) -> dict:
     import numpy as np
     import pandas as pd
     import torch
-    import yaml
 
     from mdcv import config as mc
     from mdcv.data import Dataset
@@ -208,7 +207,7 @@ def worker_mdcv(args, data, ref) -> dict:
     from mdcv.learn.models import evaluate_in_chunks
     from mdcv.learn.train import TrainingResult, _lr_factor, seed_everything
 
-    cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    cfg = mc.load([], ROOT)
     case = str(data["case"])
     settings = mc.learner_settings(cfg, case if case == "mueller_brown" else "-", "generator")
     settings.update(steps=args.steps, batch_size=args.batch)
