@@ -55,7 +55,7 @@ def seconds_per_step(learner, batch: int, steps: int) -> float:
     """Mean wall time (s) of an optimizer step after two warm-up steps."""
     opt = torch.optim.Adam(learner.model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(0)
-    pool = int(getattr(learner, "n_train", learner.n))
+    pool = int(learner.n_train)
 
     def step():
         loss = learner.batch_loss(torch.randint(0, pool, (batch,), generator=gen))[0]

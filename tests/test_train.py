@@ -9,7 +9,7 @@ from mdcv.config import learner_defaults
 from mdcv.data import Dataset
 from mdcv.errors import TrainingDivergedError
 from mdcv.learn.learners import learner_class
-from mdcv.learn.learners.base import train_and_save
+from mdcv.learn.learners.base import BaseLearner, train_and_save
 from mdcv.learn.train import fingerprint, fit, make_optimizer, seed_everything
 
 
@@ -134,19 +134,23 @@ def test_holdout_frames_never_touch_training_and_get_their_own_readouts(tmp_path
         learner_class("generator")(ds, settings(readout="ritz-holdout"), torch.device("cpu"))
 
 
-class ScriptedLearner:
+class ScriptedLearner(BaseLearner):
     """A one-parameter model whose validation scores follow a script (lower is better)."""
 
+    selects_model = True
+
     def __init__(self, scores):
+        super().__init__(ou_dataset(100), {"validation": 0.2}, torch.device("cpu"))
         self.model = torch.nn.Linear(1, 1)
-        self.n, self.n_train, self.n_validation = 100, 80, 20
         self.scores = iter(scores)
         self.states = {}  # step of each validation -> the model's weight then
-        self.step = 0
 
     def batch_loss(self, idx):
         loss = (self.model(torch.ones(len(idx), 1)) - 5.0).pow(2).mean()
         return loss, {}, None
+
+    def readout(self, result):
+        raise NotImplementedError
 
     def validation_score(self):
         self.states[len(self.states)] = self.model.weight.detach().clone()
@@ -156,6 +160,7 @@ class ScriptedLearner:
 def test_model_selection_restores_the_best_validated_model_and_stops_on_patience(tmp_path):
     s = settings(steps=1000, validate_every=10, patience=2, checkpoint_every=1000)
     learner = ScriptedLearner([3.0, 1.0, 2.0, 1.5, 0.5])
+    assert (learner.n_train, learner.n_validation) == (80, 20)
     result = fit(learner, s, tmp_path / "ck.pt", seed=1)
     # scores 3, 1 (best, step 20), 2, 1.5: two without improvement, so it stops at step 40
     assert result.extra["selected_step"] == 20 and result.extra["stopped_at"] == 40

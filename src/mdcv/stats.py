@@ -6,6 +6,8 @@ are normalized here), so E_μ[g] ≈ Σ w g / Σ w.
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def weighted_mean(values, w):
     """E_w[values] along axis 0; ``values`` (n, ...) and ``w`` (n,)."""
@@ -29,7 +31,10 @@ def weighted_var(a, w):
     return (wn * am * am).sum(0)
 
 
-def weighted_corr(a, b, w) -> float:
-    """Weighted Pearson correlation of two 1D arrays."""
+def weighted_corr(a, b, w):
+    """Weighted Pearson correlation of two 1D arrays (a float), or of the matching
+    columns of two (n, k) arrays (a (k,) numpy array)."""
+    if a.ndim == 2:
+        return np.array([weighted_corr(a[:, j], b[:, j], w) for j in range(a.shape[1])])
     cov = weighted_cov(a[:, None], w, b[:, None])[0, 0]
     return float(cov / (weighted_var(a[:, None], w)[0] * weighted_var(b[:, None], w)[0]) ** 0.5)

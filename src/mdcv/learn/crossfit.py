@@ -27,7 +27,6 @@ their steps in different places, so their average is smooth where each is not
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import time
 from pathlib import Path
@@ -40,8 +39,10 @@ from torch import nn
 from mdcv.data import Dataset, take
 from mdcv.learn import spectral
 from mdcv.learn.learners.base import EIGEN_COLUMNS, Readout, block_frames, save_model_dir, train_and_save
+from mdcv.learn.modeldir import ModelDir
 from mdcv.learn.models import evaluate_in_chunks
 from mdcv.learn.train import TrainingResult, pick_device
+from mdcv.stats import weighted_corr
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,12 @@ def train_member(learner_cls, dataset: Dataset, settings: dict, outdir: str | Pa
     order = fold_order(dataset.n, settings, fold)
     readout = train_and_save(learner_cls, take(dataset, order),
                              member_settings(settings, dataset.n, fold), outdir, checkpoint, seed)
-    outdir = Path(outdir)
+    md = ModelDir(outdir)
     inverse = np.argsort(order)
-    cv = {k: np.asarray(v)[inverse] for k, v in readout.cv.items()}
-    np.savez(outdir / "cv.npz", **cv)
+    md.write_cv({k: np.asarray(v)[inverse] for k, v in readout.cv.items()})
     block = fold_blocks(dataset.n, settings)[fold]
-    run = json.loads((outdir / "run.json").read_text())
-    run.update(fold=fold, folds=int(settings["folds"]), seed=seed,
-               validation_frames=[int(block[0]), int(block[-1]) + 1])
-    (outdir / "run.json").write_text(json.dumps(run, indent=2, default=float))
+    md.update_run(fold=fold, folds=int(settings["folds"]), seed=seed,
+                  validation_frames=[int(block[0]), int(block[-1]) + 1])
     return readout
 
 
@@ -126,14 +124,6 @@ class EnsembleModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = [(member(x) - self.centre[j]) @ self.mixing[j] for j, member in enumerate(self.members)]
         return torch.stack(out).mean(0)
-
-
-def _weighted_corr(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted correlation of the matching columns of a and b (n, k)."""
-    a = a - np.average(a, 0, w)
-    b = b - np.average(b, 0, w)
-    cov = np.average(a * b, 0, w)
-    return cov / np.sqrt(np.average(a * a, 0, w) * np.average(b * b, 0, w))
 
 
 def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str | Path],
@@ -164,10 +154,10 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
         members, torch.as_tensor(np.array(centres), dtype=torch.float32, device=device),
         torch.as_tensor(np.array(mixings), dtype=torch.float32, device=device))
     history, validation = [], []
-    for fold, member_dir in enumerate(member_dirs):
-        history.append(pd.read_csv(Path(member_dir) / "history.csv").assign(fold=fold))
-        if (Path(member_dir) / "validation.csv").is_file():
-            validation.append(pd.read_csv(Path(member_dir) / "validation.csv").assign(fold=fold))
+    for fold, member in enumerate(map(ModelDir, member_dirs)):
+        history.append(member.read_table("history").assign(fold=fold))
+        if member.validation.is_file():
+            validation.append(member.read_table("validation").assign(fold=fold))
     result = TrainingResult(history=pd.concat(history, ignore_index=True),
                             step_estimates=np.empty((0, 0)), device=str(device), wall_s=0.0)
     readout = learner.readout(result)
@@ -178,12 +168,12 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
     run_info = {"device": str(device), "wall_s": time.perf_counter() - t0, "folds": folds,
                 "members": info, "torch": torch.__version__, "threads": torch.get_num_threads(),
                 **readout.info}
-    save_model_dir(outdir, learner.model, dataset, {"settings": settings, "dim": dataset.dim,
-                                                   "folds": folds}, result.history, readout,
-                   run_info, pd.concat(validation, ignore_index=True) if validation else None)
+    md = save_model_dir(outdir, learner.model, dataset,
+                        {"settings": settings, "dim": dataset.dim, "folds": folds},
+                        result.history, readout, run_info,
+                        pd.concat(validation, ignore_index=True) if validation else None)
     if learner.n_holdout:
-        member_subsets(learner, dataset, members, centres, mixings).to_csv(
-            Path(outdir) / "members.csv", index=False)
+        md.write_table("members", member_subsets(learner, dataset, members, centres, mixings))
     return readout
 
 
@@ -197,10 +187,9 @@ def _whitened_members(learner, dataset: Dataset, settings: dict, member_dirs: li
     d = learner.diffusion.double().cpu().numpy()
     n, pool = dataset.n, learner.n_train  # the frames before the held-out block
     members, centres, mixings, whitened, info = [], [], [], [], []
-    for fold, member_dir in enumerate(member_dirs):
+    for fold, member in enumerate(map(ModelDir, member_dirs)):
         model = copy.deepcopy(learner.model)  # the members' architecture; weights loaded next
-        saved = torch.load(Path(member_dir) / "model.pt", map_location=device, weights_only=False)
-        model.load_state_dict(saved["state_dict"])
+        model.load_state_dict(member.load_state(device)["state_dict"])
         model.eval()
         f, g = evaluate_in_chunks(model, learner.x[:pool])
         f, g = f.double().cpu().numpy(), g.double().cpu().numpy()
@@ -208,8 +197,8 @@ def _whitened_members(learner, dataset: Dataset, settings: dict, member_dirs: li
         vals, vecs = spectral.ritz(f[train], g[train], dataset.w[train], d)
         centre = np.average(f[train], 0, dataset.w[train])
         u = (f - centre) @ vecs
-        agreement = np.ones(u.shape[1]) if fold == 0 else _weighted_corr(u, whitened[0],
-                                                                         dataset.w[:pool])
+        agreement = np.ones(u.shape[1]) if fold == 0 else weighted_corr(u, whitened[0],
+                                                                        dataset.w[:pool])
         signs = np.where(agreement < 0, -1.0, 1.0)
         if np.any(np.abs(agreement) < MIN_AGREEMENT):
             log.warning("member %d's whitened functions correlate %s with member 0's: the "
@@ -220,7 +209,7 @@ def _whitened_members(learner, dataset: Dataset, settings: dict, member_dirs: li
         centres.append(centre)
         mixings.append(vecs * signs)
         whitened.append(u * signs)
-        run = json.loads((Path(member_dir) / "run.json").read_text())
+        run = member.read_run()
         info.append({"fold": fold, "selected_step": run.get("selected_step"),
                      "wall_s": run.get("wall_s"), "training_ritz": vals.tolist(),
                      "agreement": np.abs(agreement).tolist()})
@@ -262,7 +251,7 @@ def member_subsets(learner, dataset: Dataset, members: list, centres: list,
 
 def _members_rayleigh(member_dirs) -> pd.DataFrame:
     """The ``rayleigh`` rows of the members' readouts.csv: their mean, and their spread as std."""
-    tables = [pd.read_csv(Path(m) / "readouts.csv") for m in member_dirs]
+    tables = [ModelDir(m).read_table("readouts") for m in member_dirs]
     rows = [t[t["readout"] == "rayleigh"].set_index("index") for t in tables]
     values = pd.concat([r["eigenvalue"] for r in rows], axis=1)
     out = pd.DataFrame({"readout": "rayleigh", "index": values.index,

@@ -1,10 +1,10 @@
 """Learners: one class per ``kind`` of the config's ``learners:`` section.
 
-A learner class is built from ``(dataset, settings, device)``, exposes ``model``,
-``n`` and ``batch_loss(index) -> (loss, scalars, estimates)`` for
-:func:`mdcv.learn.train.fit`, and ``readout(result) -> Readout`` for what is written to the
-model directory. To add a learner: write the class, register it in :data:`KINDS`,
-add its settings to ``src/mdcv/schemas/learners.schema.yaml``.
+A learner class subclasses :class:`mdcv.learn.learners.base.BaseLearner`, whose
+docstring is the whole contract: what :func:`mdcv.learn.train.fit` reads and sets, the
+abstract ``batch_loss`` and ``readout``, the hooks with their defaults. To add a learner:
+write the class, register it in :data:`KINDS`, add its settings to
+``src/mdcv/schemas/learners.schema.yaml``.
 """
 
 from __future__ import annotations

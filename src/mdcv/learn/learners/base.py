@@ -1,17 +1,19 @@
-"""What every learner shares: settings, device, model directory output."""
+"""The learner contract (:class:`BaseLearner`) and the model directory a trained learner writes."""
 
 from __future__ import annotations
 
-import json
+import abc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
 from mdcv.data import Dataset
+from mdcv.learn.modeldir import ModelDir
 from mdcv.learn.models import export_torchscript
 from mdcv.learn.train import TrainingResult, data_digest, fit, make_optimizer, pick_device, seed_everything
 
@@ -52,8 +54,38 @@ def block_frames(settings: dict, key: str, n: int) -> int:
     return int(round(float(settings.get(key) or 0.0) * n))
 
 
-class BaseLearner:
-    """Holds the dataset on the training device and writes the model directory."""
+class BaseLearner(abc.ABC):
+    """The learner contract: everything :func:`mdcv.learn.train.fit` and
+    :func:`train_and_save` use. To add a learner, subclass this and
+
+    1. in ``__init__(dataset, settings, device)`` call ``super().__init__`` first, then set
+       ``model`` (an ``nn.Module`` on ``device``, inputs (n, d) → CVs (n, k), calibrated);
+       redefine ``n`` when minibatches index something other than frames (e.g. lagged
+       pairs);
+    2. implement :meth:`batch_loss` and :meth:`readout` (abstract);
+    3. override the hooks whose default does not fit: :meth:`prepare` (default: nothing),
+       :attr:`selects_model` with :meth:`validation_score` (default: no model selection),
+       :meth:`hyperparameters`;
+    4. register the class in :data:`mdcv.learn.learners.KINDS` and its settings in
+       ``src/mdcv/schemas/learners.schema.yaml``.
+
+    What fit reads: ``model``, ``n``, :attr:`n_train`, ``n_validation``, ``data_digest``
+    (with ``n`` and the settings in the checkpoint's fingerprint). What fit sets:
+    ``rng``, the loop's checkpointed CPU generator (draw training noise from it, so a
+    resumed run repeats it), before :meth:`prepare`; ``step``, the 0-based step, before
+    each :meth:`batch_loss`.
+
+    Frames are ordered train, validation, hold-out: the first :attr:`n_train` train;
+    ``n_validation`` (setting ``validation``, a fraction) choose the model; the last
+    ``n_holdout`` (setting ``holdout``) give out-of-sample read-outs. Neither of the last
+    two blocks trains.
+    """
+
+    #: True when :meth:`validation_score` is implemented: with ``validation`` > 0 and
+    #: ``validate_every`` > 0, fit then scores the model and keeps the best one.
+    selects_model: ClassVar[bool] = False
+    #: The network being trained (set by the subclass's ``__init__``).
+    model: torch.nn.Module
 
     def __init__(self, dataset: Dataset, settings: dict, device: torch.device):
         self.dataset = dataset
@@ -61,18 +93,20 @@ class BaseLearner:
         self.device = device
         self.x = torch.as_tensor(dataset.x, dtype=torch.float32, device=device)
         self.w = torch.as_tensor(dataset.w, dtype=torch.float32, device=device)
+        #: Samples minibatch indices run over (frames unless a subclass redefines it).
         self.n = dataset.n
-        # Generator learners: frames [n_train, n_train + n_validation) choose the model
-        # (``validation``), the last n_holdout frames give out-of-sample read-outs
-        # (``holdout``); neither block trains, nor enters the spectral init.
         self.n_holdout = block_frames(settings, "holdout", self.n)
         self.n_validation = block_frames(settings, "validation", self.n)
         if self.n_train < 2:
             raise ValueError(f"holdout {settings.get('holdout')} and validation "
                              f"{settings.get('validation')} leave {self.n_train} training samples; "
                              "lower them")
+        #: Hash of the data, part of the checkpoint's fingerprint.
         self.data_digest = data_digest(dataset.x, dataset.w, dataset.traj)
-        self.model: torch.nn.Module
+        #: The current training step (set by fit before each batch_loss).
+        self.step = 0
+        #: Generator for training noise (replaced by fit's checkpointed one).
+        self.rng = torch.Generator().manual_seed(0)
 
     @property
     def n_train(self) -> int:
@@ -80,11 +114,31 @@ class BaseLearner:
         e.g. pairs)."""
         return self.n - self.n_validation - self.n_holdout
 
-    def batch_loss(self, idx: torch.Tensor):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def batch_loss(self, idx: torch.Tensor) -> tuple[torch.Tensor, dict, torch.Tensor | None]:
+        """Loss of the minibatch ``idx`` (indices into the first :attr:`n_train` samples).
 
+        Returns the scalar loss to minimize (with its graph), the loss terms to log
+        (name → float or 0-d tensor: history.csv columns, means over ``log_every`` steps)
+        and the step's estimates (1D tensor, e.g. Rayleigh quotients: history.csv
+        ``estimate_i`` and ``TrainingResult.step_estimates``) or None.
+        """
+
+    @abc.abstractmethod
     def readout(self, result: TrainingResult) -> Readout:
-        raise NotImplementedError
+        """The trained model's numbers: eigenvalues, all read-outs, cv.npz arrays, run info."""
+
+    def prepare(self, gen: torch.Generator) -> None:
+        """Run once before the first step of a fresh run (not on resumption), e.g. a
+        pre-training; draw random numbers from ``gen``. Default: nothing."""
+        return None
+
+    def validation_score(self) -> float:
+        """Model-selection score of the current model on the validation frames (lower is
+        better; not finite: training stops with an error). Only called when
+        :attr:`selects_model` is True."""
+        raise NotImplementedError(f"{type(self).__name__} has no validation score; set "
+                                  "selects_model = True only with validation_score")
 
     def regress_on(self, sub: np.ndarray, target: np.ndarray, gen: torch.Generator) -> float:
         """Fit the model's outputs on the samples ``sub`` to ``target`` (len(sub), k).
@@ -113,20 +167,21 @@ class BaseLearner:
         return float(loss.item())
 
     def hyperparameters(self) -> dict:
+        """What model.pt stores beside the state dict: the settings and the input dimension."""
         return {"settings": self.settings, "dim": self.dataset.dim}
 
 
-def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | Path,
+def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | Path | ModelDir,
                    checkpoint: str | Path, seed: int) -> Readout:
     """Build, train and read out a learner; write the model directory contract.
 
-    Files: model.pt (state dict + hyper-parameters), model.ts (TorchScript),
-    history.csv, eigenvalues.csv, readouts.csv, cv.npz, run.json (device, wall time;
-    the selected step with model selection) and, with model selection, validation.csv
-    (step, score).
+    Files (:class:`mdcv.learn.modeldir.ModelDir`): model.pt (state dict +
+    hyper-parameters), model.ts (TorchScript), history.csv, eigenvalues.csv,
+    readouts.csv, cv.npz, run.json (device, wall time; the selected step with model
+    selection) and, with model selection, validation.csv (step, score); which of them
+    a job writes: :func:`mdcv.learn.modeldir.written`.
     """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    Path(outdir).mkdir(parents=True, exist_ok=True)
     threads = int(settings.get("threads") or 0)
     if threads > 0:
         torch.set_num_threads(threads)
@@ -138,27 +193,27 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
     info = {"device": result.device, "wall_s": result.wall_s, "resumed_from_step": result.resumed_from,
             "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info,
             **{k: v for k, v in result.extra.items() if k != "validation"}}
-    save_model_dir(outdir, learner.model, dataset, learner.hyperparameters(), result.history,
-                   readout, info, result.extra.get("validation"))
-    log.info("wrote %s (device %s, %.1f s)", outdir, result.device, result.wall_s)
+    md = save_model_dir(outdir, learner.model, dataset, learner.hyperparameters(),
+                        result.history, readout, info, result.extra.get("validation"))
+    log.info("wrote %s (device %s, %.1f s)", md.root, result.device, result.wall_s)
     return readout
 
 
-def save_model_dir(outdir: str | Path, model: torch.nn.Module, dataset: Dataset,
+def save_model_dir(outdir: str | Path | ModelDir, model: torch.nn.Module, dataset: Dataset,
                    hyperparameters: dict, history: pd.DataFrame, readout: Readout, info: dict,
-                   validation: pd.DataFrame | None = None) -> None:
+                   validation: pd.DataFrame | None = None) -> ModelDir:
     """Write the model-directory contract (see :func:`train_and_save`) for a trained ``model``."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    md = ModelDir(outdir)
+    md.root.mkdir(parents=True, exist_ok=True)
     model = model.to("cpu").eval()
     torch.save({"state_dict": model.state_dict(), "class": type(model).__name__,
-                "hyperparameters": hyperparameters}, outdir / "model.pt")
-    export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32),
-                       outdir / "model.ts")
-    history.to_csv(outdir / "history.csv", index=False)
+                "hyperparameters": hyperparameters}, md.model)
+    export_torchscript(model, torch.as_tensor(dataset.x[:8], dtype=torch.float32), md.torchscript)
+    md.write_table("history", history)
     if validation is not None:
-        validation.to_csv(outdir / "validation.csv", index=False)
-    readout.eigenvalues.to_csv(outdir / "eigenvalues.csv", index=False)
-    readout.readouts.to_csv(outdir / "readouts.csv", index=False)
-    np.savez(outdir / "cv.npz", **readout.cv)
-    (outdir / "run.json").write_text(json.dumps(info, indent=2, default=float))
+        md.write_table("validation", validation)
+    md.write_table("eigenvalues", readout.eigenvalues)
+    md.write_table("readouts", readout.readouts)
+    md.write_cv(readout.cv)
+    md.write_run(info)
+    return md

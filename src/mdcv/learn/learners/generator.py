@@ -56,6 +56,8 @@ def default_omega(k: int) -> list[float]:
 class GeneratorLearner(BaseLearner):
     """Trains K generator eigenfunctions; see the module docstring."""
 
+    selects_model = True
+
     def __init__(self, dataset, settings, device, pre: torch.nn.Module | None = None):
         super().__init__(dataset, settings, device)
         k = int(settings["k"])
@@ -75,8 +77,6 @@ class GeneratorLearner(BaseLearner):
             settings["architecture"], settings["bounded_first"], pre=pre).to(device)
         self.model.calibrate(self.x[: self.n_train], self.w[: self.n_train])
         self.log_w = torch.log(self.w.clamp_min(1e-30))
-        self.step = 0
-        self.rng = torch.Generator().manual_seed(0)  # replaced by the training loop's
         self._noise_gen = torch.Generator(device=device)  # reseeded from self.rng per batch
 
     def batch_weights(self, idx: torch.Tensor) -> torch.Tensor:

@@ -112,7 +112,6 @@ class TransferLearner(BaseLearner):
             settings["architecture"], settings["bounded_first"]).to(device)
         self.model.calibrate(self.x, self.w)
         self.log_w = torch.log(self.w.clamp_min(1e-30))
-        self.step = 0
         log.info("transfer learner: %d pairs at lag %.6g (%d frames of %.6g)", self.n,
                  self.pairs.lag, self.pairs.steps, self.pairs.frame_dt)
 
