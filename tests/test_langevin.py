@@ -3,7 +3,7 @@ import torch
 from conftest import harmonic
 
 from mdcv.stats import weighted_mean
-from mdcv.toy.langevin import biased_dataset, unbiased_trajectories
+from mdcv.toy.langevin import biased_dataset, even_subset, unbiased_trajectories
 
 
 def test_biased_samples_with_weights_reproduce_unbiased_moments():
@@ -50,3 +50,13 @@ def test_sampling_is_reproducible_with_a_seed():
     b, _ = biased_dataset(harmonic(), 1.0, [[-4, 4], [-4, 4]], **kw)
     np.testing.assert_array_equal(a.x, b.x)
     assert torch.is_tensor(torch.as_tensor(a.x))
+
+
+def test_even_subset_spreads_indices_and_keeps_all_when_asked_for_more():
+    np.testing.assert_array_equal(even_subset(10, 4), [0, 3, 6, 9])
+    np.testing.assert_array_equal(even_subset(5, 9), np.arange(5))
+    # The biased sampler thins its frames with it: n_samples of them, evenly spaced.
+    ds, _ = biased_dataset(harmonic(), 1.0, [[-5, 5], [-5, 5]], potential_fraction=1.0,
+                           n_samples=30, n_walkers=4, dt=0.01, stride=2, burn_in=0,
+                           metropolis=False, seed=0)
+    assert ds.n == 30

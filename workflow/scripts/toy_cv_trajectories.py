@@ -5,8 +5,9 @@ from pathlib import Path
 
 from mdcv import data
 from mdcv.logs import setup
+from mdcv.toy.langevin import even_subset
 from mdcv.toy.potentials import load_potential
-from mdcv.toy.trajectories import even_subset, reweighted_trajectories
+from mdcv.toy.trajectories import reweighted_trajectories
 
 log = setup(snakemake.log[0])
 system = snakemake.params.system

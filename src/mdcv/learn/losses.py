@@ -5,7 +5,6 @@ every expectation, mean, variance and covariance (DESIGN: biased sampling).
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 
 def weighted_moments(f: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -82,21 +81,6 @@ def generator_loss(f: torch.Tensor, grad: torch.Tensor, w: torch.Tensor,
     return loss, {"rayleigh": rayleigh, "penalty": penalty, "energy": energy, "var": var}
 
 
-class GeneratorLoss(nn.Module):
-    """Module form of :func:`generator_loss` with fixed ω, α, diffusion and deflation."""
-
-    def __init__(self, omega, alpha: float, diffusion, deflation: bool = False):
-        super().__init__()
-        self.register_buffer("omega", torch.as_tensor(omega, dtype=torch.get_default_dtype()))
-        self.register_buffer("diffusion", torch.as_tensor(diffusion,
-                                                          dtype=torch.get_default_dtype()))
-        self.alpha = alpha
-        self.deflation = deflation
-
-    def forward(self, f, grad, w):
-        return generator_loss(f, grad, w, self.diffusion, self.omega, self.alpha, self.deflation)
-
-
 def transfer_loss(f0: torch.Tensor, f1: torch.Tensor, w: torch.Tensor, omega: torch.Tensor,
                   alpha: float, lag: float, normalized: bool = True,
                   deflation: bool = False) -> tuple[torch.Tensor, dict]:
@@ -134,32 +118,10 @@ def transfer_loss(f0: torch.Tensor, f1: torch.Tensor, w: torch.Tensor, omega: to
     return loss, {"sigma": sigma, "rate": rate, "penalty": penalty, "var": var}
 
 
-class TransferLoss(nn.Module):
-    """Module form of :func:`transfer_loss` with fixed ω, α, τ and options."""
-
-    def __init__(self, omega, alpha: float, lag: float, normalized: bool = True,
-                 deflation: bool = False):
-        super().__init__()
-        self.register_buffer("omega", torch.as_tensor(omega, dtype=torch.get_default_dtype()))
-        self.alpha, self.lag = alpha, lag
-        self.normalized, self.deflation = normalized, deflation
-
-    def forward(self, f0, f1, w):
-        return transfer_loss(f0, f1, w, self.omega, self.alpha, self.lag, self.normalized,
-                             self.deflation)
-
-
 def reconstruction_loss(x: torch.Tensor, x_hat: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Weighted autoencoder loss E_w|x - x̂|² (squared Euclidean norm per sample)."""
     wn = w / w.sum()
     return (wn * ((x - x_hat) ** 2).sum(1)).sum()
-
-
-class ReconstructionLoss(nn.Module):
-    """Module form of :func:`reconstruction_loss`."""
-
-    def forward(self, x, x_hat, w):
-        return reconstruction_loss(x, x_hat, w)
 
 
 def regularized_autoencoder_loss(x: torch.Tensor, x_hat: torch.Tensor, z: torch.Tensor,
@@ -176,18 +138,3 @@ def regularized_autoencoder_loss(x: torch.Tensor, x_hat: torch.Tensor, z: torch.
     reg, parts = generator_loss(z, grad_z, w, diffusion, omega, alpha)
     loss = gamma1 * recon + gamma2 * reg
     return loss, {"reconstruction": recon, "regularizer": reg, **parts}
-
-
-class RegularizedAutoencoderLoss(nn.Module):
-    """Module form of :func:`regularized_autoencoder_loss` with fixed coefficients."""
-
-    def __init__(self, omega, alpha: float, diffusion, gamma1: float, gamma2: float):
-        super().__init__()
-        self.register_buffer("omega", torch.as_tensor(omega, dtype=torch.get_default_dtype()))
-        self.register_buffer("diffusion", torch.as_tensor(diffusion,
-                                                          dtype=torch.get_default_dtype()))
-        self.alpha, self.gamma1, self.gamma2 = alpha, gamma1, gamma2
-
-    def forward(self, x, x_hat, z, grad_z, w):
-        return regularized_autoencoder_loss(x, x_hat, z, grad_z, w, self.diffusion, self.omega,
-                                            self.alpha, self.gamma1, self.gamma2)

@@ -122,7 +122,7 @@ def biased_dataset(potential: Potential, beta: float, box, *, potential_fraction
     x = states.transpose(1, 0, 2).reshape(-1, 2)[: n_saved * n_walkers]
     traj = np.repeat(np.arange(n_walkers), n_saved)
     t = np.tile(np.arange(1, n_saved + 1) * stride * dt, n_walkers)
-    keep = _even_subset(len(x), n_samples)
+    keep = even_subset(len(x), n_samples)
     x, traj, t = x[keep], traj[keep], t[keep]
     with torch.no_grad():
         v = potential(torch.as_tensor(x, dtype=torch.float64)).numpy()
@@ -172,7 +172,7 @@ def rollout(potential: Potential, beta: float, box, x0: torch.Tensor, length: fl
     return x, traj, t
 
 
-def _even_subset(n: int, m: int) -> np.ndarray:
+def even_subset(n: int, m: int) -> np.ndarray:
     """Indices of ``m`` of ``n`` items spread evenly (all if m >= n)."""
     if m >= n:
         return np.arange(n)

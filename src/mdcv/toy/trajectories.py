@@ -27,13 +27,6 @@ from mdcv.toy.langevin import rollout
 from mdcv.toy.potentials import Potential, evaluate
 
 
-def even_subset(n: int, m: int) -> np.ndarray:
-    """Indices of ``m`` of ``n`` items spread evenly (all if m >= n)."""
-    if m >= n:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, m).round().astype(int))
-
-
 def reweighted_trajectories(potential: Potential, beta: float, box, starts: np.ndarray,
                             start_weights: np.ndarray, *, length: float, dt: float, stride: int,
                             seed: int) -> tuple[Dataset, dict]:

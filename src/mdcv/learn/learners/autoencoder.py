@@ -36,7 +36,7 @@ from mdcv.learn.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.learn.learners.generator import default_omega
 from mdcv.learn.losses import reconstruction_loss, regularized_autoencoder_loss
 from mdcv.learn.models import AutoencoderModel, evaluate_in_chunks, values_and_gradients
-from mdcv.toy.trajectories import even_subset
+from mdcv.toy.langevin import even_subset
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,6 @@ class AutoencoderLearner(BaseLearner):
                                       settings["decoder_layers"], settings["activation"],
                                       pre=pre).to(device)
         self.model.calibrate(self.x, self.w)
-        self.step = 0
 
     def batch_loss(self, idx):
         x, w = self.x[idx], self.w[idx]
