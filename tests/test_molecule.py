@@ -44,3 +44,22 @@ def test_pdb_has_amber_names_and_bonds(tmp_path):
         assert f" {name} " in text
     phi = md.compute_dihedrals(traj, [molecule.PHI_ATOMS])[0, 0]
     assert np.degrees(phi) == pytest.approx(-80.0, abs=0.1)
+
+
+def test_one_heavy_atom_set_for_features_and_alignment():
+    """Featurization (mdtraj topology) and the CV's alignment (dataset masses) select the
+    heavy atoms with the same mass test, which for alanine dipeptide picks exactly the
+    10 atoms whose element is not hydrogen."""
+    from mdcv.errors import ConfigError
+    from mdcv.learn import alignment
+    from mdcv.md import features
+
+    by_element = [i for i, (_, _, _, element) in enumerate(molecule.ATOMS) if element != "H"]
+    top = molecule.topology()
+    masses = np.array([a.element.mass for a in top.atoms])  # as featurize stores them
+    assert list(features.select_atoms(top, "heavy")) == by_element
+    assert list(alignment.atom_selection("heavy", masses)) == by_element
+    assert list(molecule.atom_set("heavy", masses)) == by_element and len(by_element) == 10
+    assert list(molecule.atom_set("all", masses)) == list(range(22))
+    with pytest.raises(ConfigError, match=r"md.features.atoms must be one of \['all', 'heavy'\]"):
+        features.select_atoms(top, "backbone")

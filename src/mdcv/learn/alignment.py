@@ -19,23 +19,15 @@ import torch
 from torch import nn
 
 from mdcv.errors import ConfigError, DataError
-
-ATOM_SETS = ("all", "heavy")
-HEAVY_MASS = 1.5  # amu: atoms heavier than this are heavy atoms (hydrogen: 1.008)
+from mdcv.md.molecule import atom_set
 
 
 def atom_selection(atoms: str, masses=None, n_atoms: int | None = None) -> np.ndarray:
-    """Indices of the atoms in set ``atoms`` (``all``, or ``heavy``: mass > 1.5 amu)."""
-    if atoms not in ATOM_SETS:
-        raise ConfigError(f"atoms must be one of {list(ATOM_SETS)}, got {atoms!r}")
-    if masses is None:
-        if atoms == "heavy":
-            raise DataError("atoms 'heavy' needs the dataset's 'masses' (amu)")
-        return np.arange(int(n_atoms))
-    masses = np.asarray(masses, dtype=np.float64)
-    if atoms == "all":
-        return np.arange(len(masses))
-    return np.flatnonzero(masses > HEAVY_MASS)
+    """Indices of the atoms in set ``atoms`` (:func:`mdcv.md.molecule.atom_set`: ``all``,
+    or ``heavy``: mass > 1.5 amu); without ``masses`` only ``all`` of ``n_atoms``."""
+    if masses is None and atoms == "heavy":
+        raise DataError("atoms 'heavy' needs the dataset's 'masses' (amu)")
+    return atom_set(atoms, np.zeros(int(n_atoms)) if masses is None else masses)
 
 
 class KabschAlign(nn.Module):

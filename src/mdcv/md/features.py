@@ -13,20 +13,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from mdcv import data
-from mdcv.errors import ConfigError, DataError
+from mdcv.errors import DataError
 from mdcv.md import molecule
 
 log = logging.getLogger(__name__)
-ATOM_SETS = ("all", "heavy")
 
 
 def select_atoms(topology, atoms: str) -> np.ndarray:
-    """Indices of the atoms in set ``atoms`` (``all`` or ``heavy``: no hydrogens)."""
-    if atoms == "all":
-        return np.arange(topology.n_atoms)
-    if atoms == "heavy":
-        return np.array([a.index for a in topology.atoms if a.element.symbol != "H"])
-    raise ConfigError(f"md.features.atoms must be one of {list(ATOM_SETS)}, got {atoms!r}")
+    """Indices of the atoms in set ``atoms`` of an mdtraj topology (``all``, or ``heavy``:
+    mass > 1.5 amu, as :func:`mdcv.md.molecule.atom_set` selects them everywhere)."""
+    masses = [a.element.mass for a in topology.atoms]
+    return molecule.atom_set(atoms, masses, "md.features.atoms")
 
 
 def atom_labels(topology, indices) -> np.ndarray:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mdcv.errors import ConfigError
+
 # (residue index, residue name, atom name, element) in the AMBER template order.
 ATOMS = (
     (0, "ACE", "HH31", "H"), (0, "ACE", "CH3", "C"), (0, "ACE", "HH32", "H"),
@@ -27,6 +29,21 @@ ATOMS = (
 BACKBONE = (4, 6, 8, 14, 16)
 PHI_ATOMS = BACKBONE[:4]
 PSI_ATOMS = BACKBONE[1:]
+#: Atom sets that a featurization or a CV's alignment may use.
+ATOM_SETS = ("all", "heavy")
+#: Heavy atoms weigh more than this (amu): every atom but hydrogen (1.008 amu).
+HEAVY_MASS = 1.5
+
+
+def atom_set(atoms: str, masses, what: str = "atoms") -> np.ndarray:
+    """Indices of the atoms in set ``atoms`` among atoms of ``masses`` (amu): ``all``,
+    or ``heavy`` (mass > :data:`HEAVY_MASS`). ``what`` names the setting in errors."""
+    if atoms not in ATOM_SETS:
+        raise ConfigError(f"{what} must be one of {list(ATOM_SETS)}, got {atoms!r}")
+    masses = np.asarray(masses, dtype=np.float64)
+    if atoms == "all":
+        return np.arange(len(masses))
+    return np.flatnonzero(masses > HEAVY_MASS)
 
 
 def _key(res: int, name: str) -> str:
