@@ -212,39 +212,48 @@ def _checkpoint_step(path: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.snakemake
 def test_training_resumes_from_its_checkpoint_after_a_kill(tmp_path):
-    """Kill the whole Snakemake process group mid-training; the rerun resumes."""
-    steps = 400
-    longer = tmp_path / "longer.yaml"
-    longer.write_text(yaml.safe_dump({"toy": {"systems": {"mueller_brown": {"training": {
-        "generator": {"steps": steps, "checkpoint_every": 10, "log_every": 10,
-                      "anneal_steps": 10, "average_last": 10}}}}}}))
-    args = ["--configfile", str(TINY), str(longer), "--cores", "2"]
+    """Kill the whole Snakemake process group mid-training; the rerun resumes.
+
+    The killed run asks for far more steps than it can take before its checkpoint is
+    seen, so the kill always comes first; the rerun asks for a few more steps than the
+    checkpoint holds ('steps' may change without invalidating a checkpoint).
+    """
+    def overlay(steps: int) -> Path:
+        path = tmp_path / f"steps{steps}.yaml"
+        path.write_text(yaml.safe_dump({"toy": {"systems": {"mueller_brown": {"training": {
+            "generator": {"steps": steps, "checkpoint_every": 10, "log_every": 10,
+                          "anneal_steps": 10, "average_last": 10}}}}}}))
+        return path
+
+    def args(steps: int) -> list[str]:
+        return ["--configfile", str(TINY), str(overlay(steps)), "--cores", "2"]
+
     target = "results/mueller_brown/models/generator/run.json"
-    snakemake(tmp_path, *args, "results/mueller_brown/dataset/biased.npz")
+    snakemake(tmp_path, *args(10**7), "results/mueller_brown/dataset/biased.npz")
     checkpoint = tmp_path / "results" / "checkpoints" / "mueller_brown" / "generator.pt"
 
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(tmp_path), *args, target]
+           "--directory", str(tmp_path), *args(10**7), target]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None:
-            if checkpoint.is_file() and _checkpoint_step(checkpoint) >= 20:
-                break
+        while not (checkpoint.is_file() and _checkpoint_step(checkpoint) >= 20):
+            assert proc.poll() is None, f"snakemake exited ({proc.returncode}) before a checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint at step 20 within 300 s"
             time.sleep(0.2)
-        assert proc.poll() is None, "training finished before it could be killed; raise steps"
         os.killpg(proc.pid, signal.SIGKILL)  # no clean-up: like a node failure or scancel -9
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     killed_at = _checkpoint_step(checkpoint)
-    assert 0 < killed_at < steps
+    assert killed_at >= 20
     assert not (tmp_path / target).exists()
 
-    snakemake(tmp_path, "--unlock", *args)
-    snakemake(tmp_path, *args, target)  # --rerun-incomplete comes from profiles/default
+    steps = killed_at + 50
+    snakemake(tmp_path, "--unlock", *args(steps))
+    snakemake(tmp_path, *args(steps), target)  # --rerun-incomplete comes from profiles/default
     info = json.loads((tmp_path / target).read_text())
     assert info["resumed_from_step"] >= killed_at > 0, info
     history = (tmp_path / "results/mueller_brown/models/generator/history.csv").read_text()
