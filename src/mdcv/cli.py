@@ -18,7 +18,10 @@ from pathlib import Path
 from mdcv import config as mc
 from mdcv.errors import MdcvError
 
-ROOT = Path(__file__).resolve().parents[2]
+# The project root of a source checkout; from an installed package, the current directory
+# (it must hold config/config.yaml) or --directory.
+ROOT = next((p for p in (Path(__file__).resolve().parents[2], Path.cwd())
+             if (p / "config" / "config.yaml").is_file()), Path.cwd())
 
 
 def main(argv: list[str] | None = None) -> int:
