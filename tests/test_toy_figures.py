@@ -1,4 +1,5 @@
-"""The autoencoder figure: panel content, and the figure/table rules on the tiny config."""
+"""Figures: the shared save and sampling helpers, the MD panels, the autoencoder figure, and
+the figure/table rules on the tiny config."""
 
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import pytest
 from mdcv.data import Dataset
 from mdcv.learn.learners.autoencoder import AutoencoderLearner
 from mdcv.learn.learners.base import train_and_save
+from mdcv.plots.common import MAX_POINTS, pyplot, save, subsample
 from mdcv.plots.cv import autoencoder_figure, autoencoder_panel
+from mdcv.plots.md import plot_samples, plot_weights
 from mdcv.toy.potentials import evaluate, mueller_brown
 from mdcv.toy.reference import compute_spectrum
 
@@ -52,6 +55,38 @@ def test_figure_files_exist_and_are_not_empty(trained, tmp_path):
     png, pdf = tmp_path / "a.png", tmp_path / "a.pdf"
     autoencoder_figure(spectrum, ds, [model_dir, model_dir], ["a", "b"], png, pdf, "mb")
     assert png.stat().st_size > 1000 and pdf.stat().st_size > 1000
+
+
+
+def test_save_writes_every_path_at_its_resolution_and_closes_the_figure(tmp_path):
+    shapes = {}
+    for dpi in (75, 150):
+        fig, ax = pyplot().subplots(figsize=(2, 2))
+        ax.plot([0, 1], [0, 1])
+        paths = [tmp_path / str(dpi) / "f.png", tmp_path / str(dpi) / "pdf" / "f.pdf"]
+        save(fig, [*paths, None], dpi=dpi)
+        assert all(p.stat().st_size > 500 for p in paths)
+        assert paths[1].read_bytes().startswith(b"%PDF")
+        assert not plt.fignum_exists(fig.number)
+        shapes[dpi] = plt.imread(paths[0]).shape
+    assert shapes[150][0] == pytest.approx(2 * shapes[75][0], abs=3)
+
+
+def test_subsample_keeps_small_sets_and_draws_a_sorted_repeatable_subset():
+    np.testing.assert_array_equal(subsample(10), np.arange(10))
+    idx = subsample(MAX_POINTS + 1000)
+    assert len(idx) == MAX_POINTS == len(np.unique(idx)) and np.all(np.diff(idx) > 0)
+    np.testing.assert_array_equal(idx, subsample(MAX_POINTS + 1000))
+
+
+def test_md_panels_are_written_as_png_and_pdf(tmp_path):
+    rng = np.random.default_rng(0)
+    phi, psi = rng.uniform(-np.pi, np.pi, (2, 500))
+    samples = [tmp_path / "samples.png", tmp_path / "samples.pdf"]
+    weights = [tmp_path / "weights.png", tmp_path / "weights.pdf"]
+    plot_samples(phi, psi, "test", samples)
+    plot_weights(phi, np.exp(rng.normal(size=500)), "φ", "test", weights)
+    assert all(p.stat().st_size > 1000 for p in samples + weights)
 
 
 @pytest.mark.slow

@@ -12,29 +12,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mdcv.plots.md import _angle_axes, _save, _subsample
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from mdcv.learn.modeldir import ModelDir
+from mdcv.plots.common import angle_axes, pyplot, save, subsample
 
 
 def data_figure(dataset, system: str, paths: Sequence[str]) -> None:
     """Training data in (φ, ψ) coloured by log10 of the weight (the study's panels a, b)."""
-    plt = _plt()
-    idx = _subsample(dataset.n)
+    plt = pyplot()
+    idx = subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
     fig, ax = plt.subplots(figsize=(5, 4.2))
     sc = ax.scatter(phi, psi, c=np.log10(dataset.w[idx]), s=2, cmap="viridis", rasterized=True)
     fig.colorbar(sc, ax=ax, label="log10 weight")
-    _angle_axes(ax)
+    angle_axes(ax)
     ax.set_title(f"{system}: biased training data ({dataset.n} frames)")
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
@@ -46,7 +38,7 @@ def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
     """
     from pathlib import Path
 
-    plt = _plt()
+    plt = pyplot()
     cv = np.load(cv_file)
     values = cv["eigenfunctions"] if "eigenfunctions" in cv.files else cv["cv"]
     label = "φ" if "eigenfunctions" in cv.files else "ξ"
@@ -55,16 +47,16 @@ def learner_figure(dataset, cv_file, title: str, paths: Sequence[str]) -> None:
 
         values = functions_on_data(Path(cv_file).parent, dataset.x, dataset.w)["eigenfunctions"]
     k = values.shape[1]
-    idx = _subsample(dataset.n)
+    idx = subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
     fig, axes = plt.subplots(1, k, figsize=(4.6 * k, 4.0), squeeze=False, layout="constrained")
     for i, ax in enumerate(axes[0]):
         sc = ax.scatter(phi, psi, c=values[idx, i], s=2, cmap="coolwarm", rasterized=True)
         fig.colorbar(sc, ax=ax, shrink=0.8)
-        _angle_axes(ax)
+        angle_axes(ax)
         ax.set_title(f"{label}{i + 1}")
     fig.suptitle(title, fontsize=9)
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def convergence_figure(histories: Sequence[str], labels: Sequence[str], published: dict,
@@ -76,12 +68,12 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
     A cross-fitted learner (history.csv with a ``fold`` column) draws each member's curves
     in the same colours, with each member's chosen step.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4))
     for path, label in zip(histories, labels, strict=True):
         hist = pd.read_csv(path)
         cols = sorted(c for c in hist.columns if c.startswith("estimate_"))
-        run = Path(path).with_name("run.json")
+        run = ModelDir(Path(path).parent).run
         info = json.loads(run.read_text()) if run.is_file() else {}
         members = hist.groupby("fold") if "fold" in hist else [(None, hist)]
         colours: list = []
@@ -109,7 +101,7 @@ def convergence_figure(histories: Sequence[str], labels: Sequence[str], publishe
     ax.set_ylabel("eigenvalue estimate (1/ns)")
     ax.set_title(f"{system}: eigenvalue estimates during training (outputs unsorted)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str], shooting_file=None) -> None:
@@ -118,7 +110,7 @@ def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str], shooting_fi
     ``shooting_file``: the committor-shooting row (``tpt-bd-uniform``), drawn as a band
     (1/λ_1 ± 1 std) across the lag panel.
     """
-    plt = _plt()
+    plt = pyplot()
     scan = pd.read_csv(scan_file)
     ck = pd.read_csv(ck_file)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))
@@ -158,7 +150,7 @@ def msm_figure(scan_file, ck_file, title: str, paths: Sequence[str], shooting_fi
     ax.set_title("Chapman–Kolmogorov (dashed: predicted)")
     ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def study_figure(dataset, encoder_cv, eigen_cv, pmf_file, system: str, paths: Sequence[str],
@@ -170,17 +162,17 @@ def study_figure(dataset, encoder_cv, eigen_cv, pmf_file, system: str, paths: Se
     """
     from mdcv.md.pmf import Pmf
 
-    plt = _plt()
+    plt = pyplot()
     enc = np.load(encoder_cv)["cv"][:, 0]
     eig = np.load(eigen_cv)["eigenfunctions"][:, :k]
-    idx = _subsample(dataset.n)
+    idx = subsample(dataset.n)
     phi, psi = np.degrees(dataset["phi"][idx]), np.degrees(dataset["psi"][idx])
     panels = [("encoder ξ1", enc)] + [(f"φ{i + 1}", eig[:, i]) for i in range(eig.shape[1])]
     fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.9 * (len(panels) + 1), 3.6),
                              layout="constrained")
     for ax, (name, values) in zip(axes, panels, strict=False):
         ax.scatter(phi, psi, c=values[idx], s=2, cmap="coolwarm", rasterized=True)
-        _angle_axes(ax)
+        angle_axes(ax)
         ax.set_title(name)
     pmf = Pmf.load(pmf_file)
     f = pmf.f - np.nanmin(pmf.f)
@@ -188,7 +180,7 @@ def study_figure(dataset, encoder_cv, eigen_cv, pmf_file, system: str, paths: Se
     cs = axes[-1].contourf(np.degrees(pmf.phi), np.degrees(pmf.psi), np.minimum(f, top).T,
                            levels=20, cmap="viridis")
     fig.colorbar(cs, ax=axes[-1], label="F (kJ/mol)", shrink=0.8)
-    _angle_axes(axes[-1])
+    angle_axes(axes[-1])
     axes[-1].set_title("PMF (GROMACS AWH)")
     fig.suptitle(f"{system}: encoder, eigenfunctions (uniform D) and free energy", fontsize=10)
-    _save(fig, paths)
+    save(fig, paths)

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mdcv.plots.toy import grid_points, plt, potential_panel, save
+from mdcv.learn.modeldir import ModelDir
+from mdcv.plots.common import save
+from mdcv.plots.toy import grid_points, plt, potential_panel
 
 
 def encoder_on_grid(model_dir: str | Path, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The first CV of the exported model (model.ts) on the grid, shape (nx, ny)."""
-    model = torch.jit.load(str(Path(model_dir) / "model.ts"))
+    model = torch.jit.load(str(ModelDir(model_dir).torchscript))
     with torch.no_grad():
         z = model(torch.as_tensor(grid_points(x, y), dtype=torch.float32))[:, 0].double().numpy()
     return z.reshape(len(x), len(y))
@@ -37,7 +39,7 @@ def autoencoder_panel(ax, spectrum, samples: np.ndarray, model_dir: str | Path, 
     zq = np.quantile(z[~mask], np.linspace(0.02, 0.98, levels))
     ax.contour(x, y, np.where(mask, np.nan, z).T, levels=np.unique(zq), colors="0.9",
                linewidths=0.7, linestyles="solid")
-    cv = np.load(Path(model_dir) / "cv.npz")
+    cv = np.load(ModelDir(model_dir).cv)
     if "decoder_x" in cv.files:
         dec = cv["decoder_x"]
         ax.scatter(dec[:, 0], dec[:, 1], s=7, c="black", zorder=5, label="decoder(ξ range)")
@@ -58,4 +60,4 @@ def autoencoder_figure(spectrum, dataset, model_dirs: list, titles: list[str], p
     fig.colorbar(cs, ax=axes[0].tolist(), label="V (energy units)", shrink=0.9)
     axes[0, 0].legend(loc="lower left", fontsize=7, framealpha=0.6)
     fig.suptitle(f"{system}: potential, data, encoder level sets, decoder image", fontsize=10)
-    save(fig, png, pdf)
+    save(fig, [png, pdf], pdf_dpi=None)

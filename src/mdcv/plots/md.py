@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mdcv.plots.common import angle_axes, pyplot, save, subsample
+
 PANELS = ("pmf", "biased_samples", "weights_phi", "weights_psi")
-MAX_POINTS = 50_000
 
 
 def figure_paths(system: str, root: str = "results/figures") -> list[str]:
@@ -28,38 +29,9 @@ def figure_files(system: str, root: str = "results/figures") -> list[tuple[str, 
             for panel in PANELS for ext in ("png", "pdf")]
 
 
-def _angle_axes(ax) -> None:
-    ax.set_xlim(-180, 180)
-    ax.set_ylim(-180, 180)
-    ax.set_xticks(np.arange(-180, 181, 90))
-    ax.set_yticks(np.arange(-180, 181, 90))
-    ax.set_xlabel("φ (deg)")
-    ax.set_ylabel("ψ (deg)")
-    ax.set_aspect("equal")
-
-
-def _save(fig, paths: Sequence[str]) -> None:
-    import matplotlib.pyplot as plt
-
-    for path in paths:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-
-
-def _subsample(n: int, seed: int = 0) -> np.ndarray:
-    if n <= MAX_POINTS:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, MAX_POINTS, replace=False))
-
-
 def plot_pmf(pmf, title: str, paths: Sequence[str], cap: float | None = None) -> None:
     """Filled contour of F(φ, ψ) in kJ/mol."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     f = pmf.f - np.nanmin(pmf.f)
     top = cap if cap is not None else float(np.nanpercentile(f, 99))
     top = 5.0 * max(1, np.ceil(top / 5.0))
@@ -67,34 +39,26 @@ def plot_pmf(pmf, title: str, paths: Sequence[str], cap: float | None = None) ->
     cs = ax.contourf(np.degrees(pmf.phi), np.degrees(pmf.psi), np.minimum(f, top).T,
                      levels=np.linspace(0, top, int(top / 2.5) + 1), cmap="viridis")
     fig.colorbar(cs, ax=ax, label="F (kJ/mol)", ticks=np.arange(0, top + 1, 10))
-    _angle_axes(ax)
+    angle_axes(ax)
     ax.set_title(title)
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def plot_samples(phi, psi, title: str, paths: Sequence[str]) -> None:
     """Biased samples as points in (φ, ψ)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    idx = _subsample(len(phi))
+    plt = pyplot()
+    idx = subsample(len(phi))
     fig, ax = plt.subplots(figsize=(3.8, 3.6))
     ax.scatter(np.degrees(phi[idx]), np.degrees(psi[idx]), s=1, alpha=0.3, lw=0, rasterized=True)
-    _angle_axes(ax)
+    angle_axes(ax)
     ax.set_title(title)
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def plot_weights(angle, w, label: str, title: str, paths: Sequence[str]) -> None:
     """Weights w (mean 1, log scale) against one angle."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    idx = _subsample(len(angle))
+    plt = pyplot()
+    idx = subsample(len(angle))
     fig, ax = plt.subplots(figsize=(4.2, 3.2))
     ax.scatter(np.degrees(angle[idx]), w[idx], s=1, alpha=0.3, lw=0, rasterized=True)
     ax.set_yscale("log")
@@ -103,7 +67,7 @@ def plot_weights(angle, w, label: str, title: str, paths: Sequence[str]) -> None
     ax.set_xlabel(f"{label} (deg)")
     ax.set_ylabel("weight w (mean 1, dimensionless)")
     ax.set_title(title)
-    _save(fig, paths)
+    save(fig, paths)
 
 
 def system_figures(pmf_file, dataset_file, system: str, paths: Sequence[str]) -> None:

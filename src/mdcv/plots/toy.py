@@ -6,8 +6,6 @@ perceptually uniform (viridis family) or diverging around 0 for eigenfunctions.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,16 +14,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from mdcv.plots.common import save
+
 sns.set_theme(context="paper", style="ticks")
-
-
-def save(fig, png: str | Path, pdf: str | Path | None = None, dpi: int = 150) -> None:
-    """Write ``fig`` to PNG (and PDF) and close it."""
-    Path(png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=dpi, bbox_inches="tight")
-    if pdf:
-        fig.savefig(pdf, bbox_inches="tight")
-    plt.close(fig)
 
 
 def grid_points(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -84,7 +75,7 @@ def toy_eigenfunctions(spectrum, samples: np.ndarray, learned: dict[str, np.ndar
             else:
                 axes[row, i].axis("off")
     fig.tight_layout()
-    save(fig, png, pdf)
+    save(fig, [png, pdf], pdf_dpi=None)
 
 
 def training_curves(histories: dict[str, pd.DataFrame], reference: np.ndarray, png, pdf,
@@ -112,4 +103,4 @@ def training_curves(histories: dict[str, pd.DataFrame], reference: np.ndarray, p
     ax_loss.legend(fontsize=7)
     ax_eig.legend(fontsize=6, ncol=2)
     fig.tight_layout()
-    save(fig, png, pdf)
+    save(fig, [png, pdf], pdf_dpi=None)
