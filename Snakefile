@@ -19,12 +19,14 @@ include: "workflow/rules/toy.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/features.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/alanine.smk"
+include: "workflow/rules/reference.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+        "results/summary/index.md",

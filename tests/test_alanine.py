@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ import yaml
 
 from mdcv import config as mdcv_config
 from mdcv.analysis import alanine
+from mdcv.workflow import alanine as plan
+from mdcv.workflow import targets
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [ROOT / "tests" / "configs" / "md_tiny.yaml", ROOT / "tests" / "configs" / "alanine_tiny.yaml"]
@@ -29,19 +32,25 @@ def load_config(*extra) -> dict:
 @pytest.mark.parametrize("extra", [[], [ROOT / "config" / "paper.yaml"]])
 def test_config_plans_every_method(extra):
     cfg = load_config(*extra)
-    assert alanine.systems(cfg) == ["ala2-vacuum", "ala2-water"]
-    assert alanine.reference_systems(cfg) == ["ala2-vacuum"]
-    plan = alanine.table_plan(cfg)
-    methods = {e["method"] for e in plan["learners"]}
+    assert plan.systems(cfg) == ["ala2-vacuum", "ala2-water"]
+    assert plan.reference_systems(cfg) == ["ala2-vacuum"]
+    table = plan.table_plan(cfg)
+    methods = {e["method"] for e in table["learners"]}
     assert {"generator-uniform", "generator-mass_weighted", "transfer"} <= methods
     water = mdcv_config.learner_settings(cfg, "ala2-water", "generator-uniform")
     assert water["k"] == 3 and water["align"] and water["diffusion"] == "uniform"
     vac = mdcv_config.learner_settings(cfg, "ala2-vacuum", "generator-uniform")
     assert vac["k"] == 2 and vac["atoms"] == "all" and vac["diffusion_constant"] == 1.0
-    assert "results/tables/alanine_eigenvalues.csv" in alanine.targets(cfg)
+    assert "results/tables/alanine_eigenvalues.csv" in targets.alanine_stage(cfg)
     ref = cfg["alanine"]["reference"]
     assert ref["bd"]["dt"] == 0.002 and ref["bd"]["constraints"] == "h-bonds"
-    assert [e["file"] for e in plan["shooting"]] == ["results/ala2-vacuum/reference/bd/shooting.csv"]
+    assert table["shooting"] == ["ala2-vacuum"]
+    files = plan.table_inputs(cfg)
+    assert files["shooting"] == ["results/ala2-vacuum/reference/bd/shooting.csv"]
+    for key in ("readouts", "runs", "models", "cvs"):  # one file per planned learner, in order
+        assert len(files[key]) == len(table["learners"])
+    assert files["models"][0] == f"results/{table['learners'][0]['system']}/models/" \
+        f"{table['learners'][0]['learner']}/model.ts"
     if extra:  # the paper config gives the reference its statistics
         assert ref["bd"]["runs"] * ref["bd"]["length_ns"] >= 500
         assert ref["shooting"]["runs_per_start"] >= 16
@@ -68,6 +77,69 @@ def test_dry_run_lists_the_alanine_rules(configfile):
     for rule in ("alanine_reference_runs", "alanine_msm", "alanine_shooting_runs",
                  "alanine_shooting", "alanine_table"):
         assert rule in proc.stdout
+
+
+def test_reference_params_hold_only_what_each_step_reads():
+    """An MSM setting changes the MSM's params only; a run setting the runs' and the MSM's not."""
+    from mdcv.workflow import params
+
+    cfg = load_config(*CONFIGS)
+    msm_overlay = mdcv_config.deep_merge(cfg, {"alanine": {"reference": {
+        "lags_ps": [1.0, 2.0, 4.0], "n_bootstrap": 5, "shooting": {"n_bootstrap": 7}}}})
+    for dyn in ("bd", "langevin"):
+        assert params.reference_runs(cfg, dyn) == params.reference_runs(msm_overlay, dyn)
+        assert "expected_ns_per_day" not in params.reference_runs(cfg, dyn)[dyn]
+    assert params.shooting_runs(cfg) == params.shooting_runs(msm_overlay)
+    assert params.msm(cfg) != params.msm(msm_overlay)
+    assert params.shooting_rate(cfg) != params.shooting_rate(msm_overlay)
+    longer = mdcv_config.deep_merge(cfg, {"alanine": {"reference": {"bd": {"length_ns": 0.05}}}})
+    assert params.reference_runs(cfg, "bd") != params.reference_runs(longer, "bd")
+    assert params.reference_runs(cfg, "langevin") == params.reference_runs(longer, "langevin")
+    assert params.msm(cfg) == params.msm(longer)
+    assert params.shooting_runs(cfg) == params.shooting_runs(longer)  # bd length: not shot
+
+
+def _scheduled_rules(out: str) -> set[str]:
+    return set(re.findall(r"^(?:local)?rule (\w+):$", out, re.M))
+
+
+@pytest.mark.snakemake
+def test_an_msm_setting_reruns_the_msm_and_no_gromacs_run(tmp_path):
+    """After a completed run, an overlay that changes only MSM settings schedules the MSMs
+    (and what reads them), none of the GROMACS reference or shooting runs.
+
+    The completed run is made by --touch on every planned output (Snakemake records each
+    job's params as after a real run), so the check needs neither gmx nor training; the
+    real tiny run is test_tiny_alanine_stage_end_to_end."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").symlink_to(ROOT / "config" / "config.yaml")
+    target = "results/tables/alanine_eigenvalues.csv"
+
+    def run(*args, configs=CONFIGS):
+        cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-c1",
+               "--directory", str(tmp_path), "--workflow-profile", "none",
+               "--configfile", *map(str, configs), *args]
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        return proc.stdout
+
+    planned = run("-n", target)
+    outputs = [f for line in re.findall(r"^\s+output: (.*)$", planned, re.M)
+               for f in line.split(", ")]
+    assert {"alanine_reference_runs", "alanine_shooting_runs"} <= _scheduled_rules(planned)
+    for name in outputs:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    run("--touch", "--forceall", target)  # every job, in order: mtimes and params recorded
+    assert _scheduled_rules(run("-n", target)) == set()  # complete: nothing to do
+
+    overlay = tmp_path / "msm.yaml"
+    overlay.write_text(yaml.safe_dump({"alanine": {"reference": {
+        "lags_ps": [1.0, 2.0, 4.0], "n_bootstrap": 5}}}))
+    rules = _scheduled_rules(run("-n", target, configs=[*CONFIGS, overlay]))
+    assert "alanine_msm" in rules and "alanine_table" in rules, rules
+    assert not rules & {"alanine_reference_runs", "alanine_shooting_runs", "alanine_shooting",
+                        "md_dynamics", "train", "train_fold"}, rules
 
 
 @pytest.mark.slow
@@ -128,7 +200,8 @@ def test_learner_rows_name_the_frames_that_carry_the_energy(tmp_path):
                   "eigenvalue": [0.01, 0.002], "std": [0.001, 0.0005],
                   "timescale": [100.0, 500.0], "unit": "1/ns",
                   "frames_effective": [np.nan, 3.04]}).to_csv(tmp_path / "readouts.csv", index=False)
-    rows = alanine.learner_rows("ala2-vacuum", "generator-uniform", "uniform", tmp_path)
+    rows = alanine.learner_rows("ala2-vacuum", "generator-uniform", "uniform",
+                                tmp_path / "readouts.csv")
     assert rows["detail"].tolist() == [
         "mean ± std over the last average_last steps",
         "std: bootstrap over samples (the estimator's floor); energy on 3.04 effective frames"]
@@ -176,10 +249,11 @@ def test_spearman_against_the_shooting_committor(tmp_path):
     noisy = np.clip(q + rng.normal(0, 0.1, len(q)), 0, 1)
     committors = pd.DataFrame({"start_index": starts, "q": q, "q_half_1": noisy, "q_half_2": q,
                                "resolved_runs": 16})
-    rows = alanine.spearman_rows("ala2-vacuum", {"g": tmp_path}, {"phi": phi}, None, committors)
+    rows = alanine.spearman_rows("ala2-vacuum", {"g": tmp_path / "cv.npz"}, {"phi": phi}, None,
+                                 committors)
     row = rows.iloc[0]
     assert row["spearman_committor"] == pytest.approx(1.0)
     assert row["spearman_committor_phi"] < 0.3  # φ is random here
     assert 0.8 < row["spearman_committor_ceiling"] < 1.0 and row["committor_starts"] == len(starts)
-    assert "spearman_committor" not in alanine.spearman_rows("ala2-vacuum", {"g": tmp_path},
-                                                             {"phi": phi}).columns
+    assert "spearman_committor" not in alanine.spearman_rows(
+        "ala2-vacuum", {"g": tmp_path / "cv.npz"}, {"phi": phi}).columns

@@ -25,7 +25,7 @@ def run_snakemake(*args, cwd=ROOT, check=True):
 def test_dry_run_of_the_default_study_lists_every_toy_target(tmp_path):
     # A fresh directory: the whole DAG, whatever the checkout's results/ holds.
     out = run_snakemake("-n", "--quiet", "rules", "--directory", str(tmp_path)).stdout
-    for rule in ("toy_dataset_biased", "toy_reference", "train", "toy_evaluate", "toy_spectrum_table"):
+    for rule in ("toy_dataset", "toy_reference", "train", "toy_evaluate", "toy_spectrum_table"):
         assert rule in out
 
 

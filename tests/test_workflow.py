@@ -96,6 +96,17 @@ def test_every_job_rule_declares_threads_memory_and_runtime():
     assert not missing, "\n".join(missing)
 
 
+def test_every_job_rule_has_a_log_and_a_benchmark():
+    """The summary sums results/benchmarks/rules/<rule>/*.tsv: every job rule writes one."""
+    for name, body in rule_blocks().items():
+        if name.startswith("summary.smk") or not re.search(r"^\s+(script|shell):", body, re.M):
+            continue
+        assert re.search(r"^\s+log:", body, re.M), f"{name} has no log:"
+        rule = name.split(":")[1]
+        assert re.search(rf'^\s+benchmark:\n\s+paths\.benchmark\("{rule}"', body, re.M), \
+            f"{name} has no benchmark: paths.benchmark({rule!r}, ...)"
+
+
 def test_every_job_rule_has_a_conda_env():
     blocks = rule_blocks()
     for name, body in blocks.items():
@@ -159,8 +170,10 @@ def test_slurm_gpu_profile_selects_the_cuda_env():
     profile = yaml.safe_load((ROOT / "profiles" / "slurm-gpu" / "config.yaml").read_text())
     assert "train_env=ml-gpu" in profile["config"]
     assert profile["set-resources"]["train"]["gpu"] == 1
+    common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
+    assert "envs/{config['train_env']}.yaml" in common
     train = (ROOT / "workflow" / "rules" / "train.smk").read_text()
-    assert "envs/{config['train_env']}.yaml" in train
+    assert train.count("conda:\n        TRAIN_ENV") == 2  # train and train_fold
     for name in ("ml", "ml-gpu"):
         assert (ROOT / "envs" / f"{name}.yaml").is_file()
 

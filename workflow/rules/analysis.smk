@@ -1,123 +1,131 @@
-# Learned spectra against the exact grid reference, and the study's tables.
+# Learned spectra against the exact grid reference, the quality of each learned CV, and
+# the study's tables (toy spectrum, CV quality, alanine eigenvalues).
 
 
 rule toy_evaluate:
     input:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        dataset="results/{toy}/dataset/biased.npz",
-        models=toy_learner_models,
+        unpack(jobs.toy_models("readouts", "cv", "torchscript")),
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
+        dataset=paths.dataset("{toy}", "biased"),
     output:
-        "results/{toy}/evaluation/spectrum.csv",
+        paths.evaluation("{toy}", "spectrum.csv"),
     params:
-        system=lambda wc: wc.toy,
+        system="{toy}",
         learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
         default_readouts=lambda wc: {
-            name: learner_settings_for(wc.toy, name).get("readout")
+            name: plan_params.learner(config, wc.toy, name).get("readout")
             for name in mdcv_config.toy_learners(config, wc.toy)
         },
     log:
-        "results/logs/{toy}/evaluate.log",
+        paths.log("{toy}", "evaluate"),
+    benchmark:
+        paths.benchmark("toy_evaluate", "{toy}")
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_evaluate.py"
 
 
-rule toy_spectrum_table:
-    input:
-        expand("results/{toy}/evaluation/spectrum.csv", toy=TOY_SYSTEMS),
-    output:
-        report(
-            "results/tables/toy_spectrum.csv",
-            caption="../report/toy_spectrum.rst",
-            category="Toy potentials",
-        ),
-    log:
-        "results/logs/tables/toy_spectrum.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    conda:
-        "../../envs/ml.yaml"
-    script:
-        "../scripts/concat_tables.py"
-
-
-# Issue 5: short unbiased trajectories for the transfer learner, and the CV quality table
-# (effective dynamics along each learned CV against the exact λ1). Helpers: mdcv.workflow.toycv.
-from mdcv.workflow import toycv  # noqa: E402
-
-
-# Many short trajectories of the unbiased dynamics, started from the biased samples and
-# weighted by their start's weight (see mdcv.toy.trajectories for why); sizes from
-# toy.sampling.unbiased (n_walkers = number of start points).
-rule toy_dataset_trajectories:
-    input:
-        biased="results/{toy}/dataset/biased.npz",
-    output:
-        dataset="results/{toy}/dataset/trajectories.npz",
-        stats="results/{toy}/dataset/trajectories_stats.json",
-    params:
-        system=toy_settings,
-        base_dir=workflow.basedir,
-        seed=seed_for("toy_dataset_trajectories"),
-    log:
-        "results/logs/{toy}/dataset_trajectories.log",
-    threads: 2
-    resources:
-        mem_mb=lambda wc: toy_dataset_mem_mb(wc),
-        runtime=lambda wc: toy_dataset_runtime(wc),
-    conda:
-        "../../envs/ml.yaml"
-    script:
-        "../scripts/toy_cv_trajectories.py"
-
-
 rule toy_cv_quality:
     input:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        dataset="results/{toy}/dataset/biased.npz",
-        models=toy_learner_models,
+        unpack(jobs.toy_models("torchscript", "eigenvalues")),
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
+        dataset=paths.dataset("{toy}", "biased"),
     output:
-        "results/{toy}/evaluation/cv_quality.csv",
+        paths.evaluation("{toy}", "cv_quality.csv"),
     params:
-        system=lambda wc: wc.toy,
+        system="{toy}",
         learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
         kinds=lambda wc: toycv.learner_kinds(config, wc.toy),
-        n_cells=200,
+        n_cells=config["toy"]["cv_quality_cells"],
     log:
-        "results/logs/{toy}/cv_quality.log",
+        paths.log("{toy}", "cv_quality"),
+    benchmark:
+        paths.benchmark("toy_cv_quality", "{toy}")
     threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_cv_quality.py"
 
 
-rule toy_cv_quality_table:
+rule toy_spectrum_table:
     input:
-        expand("results/{toy}/evaluation/cv_quality.csv", toy=TOY_SYSTEMS),
+        [paths.evaluation(toy, "spectrum.csv") for toy in TOY_SYSTEMS],
     output:
         report(
-            "results/tables/toy_cv_quality.csv",
-            caption="../report/toy_cv_quality.rst",
+            paths.table("toy_spectrum"),
+            caption="../report/toy_spectrum.rst",
             category="Toy potentials",
         ),
     log:
-        "results/logs/tables/toy_cv_quality.log",
+        paths.log("tables", "toy_spectrum"),
+    benchmark:
+        paths.benchmark("toy_spectrum_table")
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/concat_tables.py"
+
+
+rule toy_cv_quality_table:
+    input:
+        [paths.evaluation(toy, "cv_quality.csv") for toy in TOY_SYSTEMS],
+    output:
+        report(
+            paths.table("toy_cv_quality"),
+            caption="../report/toy_cv_quality.rst",
+            category="Toy potentials",
+        ),
+    log:
+        paths.log("tables", "toy_cv_quality"),
+    benchmark:
+        paths.benchmark("toy_cv_quality_table")
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/concat_tables.py"
+
+
+rule alanine_table:
+    input:
+        **plan_alanine.table_inputs(config),
+    output:
+        table=report(
+            paths.table("alanine_eigenvalues"),
+            caption="../report/alanine_eigenvalues.rst",
+            category="alanine dipeptide",
+            subcategory="eigenvalues",
+        ),
+        spearman=paths.table("alanine_spearman"),
+    log:
+        paths.log("alanine", "table"),
+    benchmark:
+        paths.benchmark("alanine_table")
+    params:
+        plan=plan_alanine.table_plan(config),
+        published=config["alanine"]["published"],
+        cells=config["alanine"]["effective_cells"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_table.py"

@@ -1,25 +1,22 @@
 # Featurization of the MD runs (mdtraj): aligned solute coordinates, φ/ψ, weights; the
-# reweighting check against the AWH PMF and the figures of the MD stage.
+# reweighting check of the biased data against the AWH PMF.
 
 
 rule features_biased:
     input:
-        xtc="results/{system}/md/biased/traj.xtc",
-        edr="results/{system}/md/biased/ener.edr",
-        solute="results/{system}/md/topology/solute.pdb",
-        reference="results/{system}/md/em/confout.gro",
-        grid="results/{system}/md/bias/grid.npz",
+        xtc=paths.md("{md_system}", "biased", "traj.xtc"),
+        edr=paths.md("{md_system}", "biased", "ener.edr"),
+        solute=paths.md("{md_system}", "topology", "solute.pdb"),
+        reference=paths.md("{md_system}", "em", "confout.gro"),
+        grid=paths.md("{md_system}", "bias", "grid.npz"),
     output:
-        dataset="results/{system}/dataset/biased.npz",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        dataset=paths.dataset("{md_system}", "biased"),
     log:
-        "results/logs/features/{system}/biased.log",
+        paths.log("features", "{md_system}", "biased"),
+    benchmark:
+        paths.benchmark("features_biased", "{md_system}")
     params:
-        atoms=lambda wc: md_settings(wc)["features"]["atoms"],
-        discard_ps=lambda wc: md_settings(wc)["features"]["discard_ps"],
-        temperature=lambda wc: md_settings(wc)["temperature"],
-        tolerance=lambda wc: md_settings(wc)["bias"]["tolerance"],
+        features=lambda wc: plan_params.features(config, wc.md_system, "biased"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -32,19 +29,17 @@ rule features_biased:
 
 rule features_unbiased:
     input:
-        xtc=lambda wc: mdsettings.unbiased_xtcs(config, wc.system),
-        solute="results/{system}/md/topology/solute.pdb",
-        reference="results/{system}/md/em/confout.gro",
+        xtc=lambda wc: plan_inputs.unbiased_xtcs(config, wc.md_system),
+        solute=paths.md("{md_system}", "topology", "solute.pdb"),
+        reference=paths.md("{md_system}", "em", "confout.gro"),
     output:
-        dataset="results/{system}/dataset/unbiased.npz",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        dataset=paths.dataset("{md_system}", "unbiased"),
     log:
-        "results/logs/features/{system}/unbiased.log",
+        paths.log("features", "{md_system}", "unbiased"),
+    benchmark:
+        paths.benchmark("features_unbiased", "{md_system}")
     params:
-        atoms=lambda wc: md_settings(wc)["features"]["atoms"],
-        discard_ps=0.0,
-        temperature=lambda wc: md_settings(wc)["temperature"],
+        features=lambda wc: plan_params.features(config, wc.md_system, "unbiased"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -57,17 +52,19 @@ rule features_unbiased:
 
 rule md_reweighting_check:
     input:
-        datasets=expand("results/{system}/dataset/biased.npz", system=MD_SYSTEMS),
-        pmfs=expand("results/{system}/md/awh/pmf.npz", system=MD_SYSTEMS),
+        datasets=[paths.dataset(system, "biased") for system in MD_SYSTEMS],
+        pmfs=[paths.md(system, "awh", "pmf.npz") for system in MD_SYSTEMS],
     output:
         table=report(
-            "results/tables/reweighting_check.csv",
+            paths.table("reweighting_check"),
             caption="../report/md_reweighting.rst",
             category="alanine dipeptide",
             subcategory="free energy",
         ),
     log:
-        "results/logs/features/reweighting_check.log",
+        paths.log("features", "reweighting_check"),
+    benchmark:
+        paths.benchmark("md_reweighting_check")
     params:
         systems=MD_SYSTEMS,
         bins=config["md"]["reweighting"]["bins"],
@@ -80,30 +77,3 @@ rule md_reweighting_check:
         GROMACS_ENV
     script:
         "../scripts/md_reweighting.py"
-
-
-rule md_figures:
-    input:
-        pmf="results/{system}/md/awh/pmf.npz",
-        dataset="results/{system}/dataset/biased.npz",
-    output:
-        [
-            report(path, caption=f"../report/md_{caption}.rst", category="alanine dipeptide",
-                   subcategory="{system}", labels={"system": "{system}", "panel": panel})
-            if path.endswith(".png") else path
-            for path, panel, caption in mdplots.figure_files("{system}")
-        ],
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
-    log:
-        "results/logs/figures/md_{system}.log",
-    params:
-        system="{system}",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        GROMACS_ENV
-    script:
-        "../scripts/md_figures.py"

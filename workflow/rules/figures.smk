@@ -1,116 +1,233 @@
-# The study's figures: one file per panel, PNG and PDF, in results/figures/.
+# The study's figures: one file per panel, PNG and PDF, in results/figures/ (paths.figure).
 
 
+# --- toy systems -----------------------------------------------------------------------------
 rule toy_eigenfunction_figure:
     input:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        dataset="results/{toy}/dataset/biased.npz",
-        models=toy_learner_models,
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
+        dataset=paths.dataset("{toy}", "biased"),
+        torchscripts=lambda wc: plan_inputs.toy_models(config, wc.toy, "torchscript"),
     output:
-        png=report(
-            "results/figures/toy_{toy}_eigenfunctions.png",
-            caption="../report/toy_eigenfunctions.rst",
-            category="Toy potentials",
-            labels={"system": "{toy}", "figure": "eigenfunctions"},
-        ),
-        pdf="results/figures/toy_{toy}_eigenfunctions.pdf",
+        **figure_output("toy_{toy}_eigenfunctions", "toy_eigenfunctions", "Toy potentials",
+                        system="{toy}", figure="eigenfunctions"),
     params:
-        system=lambda wc: wc.toy,
+        system="{toy}",
         learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
     log:
-        "results/logs/{toy}/figure_eigenfunctions.log",
+        paths.log("{toy}", "figure_eigenfunctions"),
+    benchmark:
+        paths.benchmark("toy_eigenfunction_figure", "{toy}")
     threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_eigenfunction_figure.py"
 
 
 rule toy_training_figure:
     input:
-        models=toy_learner_models,
-        spectrum="results/{toy}/reference/spectrum.npz",
+        histories=lambda wc: plan_inputs.toy_models(config, wc.toy, "history"),
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
     output:
-        png=report(
-            "results/figures/toy_{toy}_training.png",
-            caption="../report/toy_training.rst",
-            category="Toy potentials",
-            labels={"system": "{toy}", "figure": "training curve"},
-        ),
-        pdf="results/figures/toy_{toy}_training.pdf",
+        **figure_output("toy_{toy}_training", "toy_training", "Toy potentials",
+                        system="{toy}", figure="training curve"),
     params:
-        system=lambda wc: wc.toy,
+        system="{toy}",
         learners=lambda wc: mdcv_config.toy_learners(config, wc.toy),
     log:
-        "results/logs/{toy}/figure_training.log",
+        paths.log("{toy}", "figure_training"),
+    benchmark:
+        paths.benchmark("toy_training_figure", "{toy}")
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
     conda:
-        "../../envs/ml.yaml"  # mdcv.toy.reference imports mdcv.toy.potentials, hence torch
+        ML_ENV  # mdcv.toy.reference imports mdcv.toy.potentials, hence torch
     script:
         "../scripts/toy_training_figure.py"
 
 
-# Issue 5: the study's autoencoder panels (potential + data, encoder level sets,
-# decoder image of the CV range): one file per learner and the combined row.
-rule toy_autoencoder_panel:
-    input:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        dataset="results/{toy}/dataset/biased.npz",
-        models=["results/{toy}/models/{learner}/model.pt"],
-    output:
-        png=report(
-            "results/figures/toy_{toy}_autoencoder_{learner}.png",
-            caption="../report/toy_autoencoder.rst",
-            category="Toy potentials",
-            labels={"system": "{toy}", "figure": "autoencoder {learner}"},
-        ),
-        pdf="results/figures/toy_{toy}_autoencoder_{learner}.pdf",
-    params:
-        system=lambda wc: wc.toy,
-        titles=lambda wc: [toycv.autoencoder_title(config, wc.toy, wc.learner)],
-    log:
-        "results/logs/{toy}/figure_autoencoder_{learner}.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../../envs/ml.yaml"
-    script:
-        "../scripts/toy_autoencoder_figure.py"
-
-
+# The autoencoder panels (potential + data, encoder level sets, decoder image of the CV
+# range): `autoencoder_<learner>` one learner, `autoencoders` the combined row.
 rule toy_autoencoder_figure:
     input:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        dataset="results/{toy}/dataset/biased.npz",
-        models=lambda wc: [f"results/{wc.toy}/models/{name}/model.pt"
-                           for name in toycv.autoencoder_learners(config, wc.toy)],
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
+        dataset=paths.dataset("{toy}", "biased"),
+        torchscripts=lambda wc: plan_inputs.toy_models(
+            config, wc.toy, "torchscript", toycv.panel_learners(config, wc.toy, wc.ae_panel)),
+        cvs=lambda wc: plan_inputs.toy_models(
+            config, wc.toy, "cv", toycv.panel_learners(config, wc.toy, wc.ae_panel)),
     output:
-        png=report(
-            "results/figures/toy_{toy}_autoencoders.png",
-            caption="../report/toy_autoencoder.rst",
-            category="Toy potentials",
-            labels={"system": "{toy}", "figure": "autoencoders"},
-        ),
-        pdf="results/figures/toy_{toy}_autoencoders.pdf",
+        **figure_output("toy_{toy}_{ae_panel}", "toy_autoencoder", "Toy potentials",
+                        system="{toy}", figure="{ae_panel}"),
     params:
-        system=lambda wc: wc.toy,
+        system="{toy}",
         titles=lambda wc: [toycv.autoencoder_title(config, wc.toy, name)
-                           for name in toycv.autoencoder_learners(config, wc.toy)],
+                           for name in toycv.panel_learners(config, wc.toy, wc.ae_panel)],
     log:
-        "results/logs/{toy}/figure_autoencoders.log",
+        paths.log("{toy}", "figure_{ae_panel}"),
+    benchmark:
+        paths.benchmark("toy_autoencoder_figure", "{toy}", "{ae_panel}")
     threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_autoencoder_figure.py"
+
+
+# --- the MD stage ----------------------------------------------------------------------------
+rule md_figures:
+    input:
+        pmf=paths.md("{md_system}", "awh", "pmf.npz"),
+        dataset=paths.dataset("{md_system}", "biased"),
+    output:
+        [
+            report(path, caption=f"../report/md_{caption}.rst", category="alanine dipeptide",
+                   subcategory="{md_system}", labels={"system": "{md_system}", "panel": panel})
+            if path.endswith(".png") else path
+            for path, panel, caption in mdplots.figure_files("{md_system}", paths.FIGURES)
+        ],
+    log:
+        paths.log("figures", "md_{md_system}"),
+    benchmark:
+        paths.benchmark("md_figures", "{md_system}")
+    params:
+        system="{md_system}",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_figures.py"
+
+
+# --- the alanine stage -----------------------------------------------------------------------
+rule alanine_data_figure:
+    input:
+        dataset=paths.dataset("{ala}", "biased"),
+    output:
+        **alanine_figure("data"),
+    log:
+        paths.log("alanine", "{ala}", "figure_data"),
+    benchmark:
+        paths.benchmark("alanine_data_figure", "{ala}")
+    params:
+        system="{ala}",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_data_figure.py"
+
+
+rule alanine_learner_figure:
+    input:
+        dataset=paths.dataset("{ala}", "biased"),
+        model=paths.model_file("{ala}", "{ala_learner}", "torchscript"),
+        cv=paths.model_file("{ala}", "{ala_learner}", "cv"),
+    output:
+        **alanine_figure("{ala_learner}"),
+    log:
+        paths.log("alanine", "{ala}", "figure_{ala_learner}"),
+    benchmark:
+        paths.benchmark("alanine_learner_figure", "{ala}", "{ala_learner}")
+    params:
+        title=lambda wc: plan_alanine.learner_title(config, wc.ala, wc.ala_learner),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_learner_figure.py"
+
+
+rule alanine_convergence_figure:
+    input:
+        histories=lambda wc: [paths.model_file(wc.ala, name, "history")
+                              for name in plan_alanine.eigen_learners(config, wc.ala)],
+        runs=lambda wc: [paths.model_file(wc.ala, name, "run")  # the chosen steps
+                         for name in plan_alanine.eigen_learners(config, wc.ala)],
+    output:
+        **alanine_figure("convergence"),
+    log:
+        paths.log("alanine", "{ala}", "figure_convergence"),
+    benchmark:
+        paths.benchmark("alanine_convergence_figure", "{ala}")
+    params:
+        learners=lambda wc: plan_alanine.eigen_learners(config, wc.ala),
+        labels=lambda wc: plan_alanine.eigen_labels(config, wc.ala),
+        published=config["alanine"]["published"],
+        system="{ala}",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_convergence_figure.py"
+
+
+rule alanine_msm_figure:
+    input:
+        scan=paths.reference("{ref}", "{dyn}", "timescales.csv"),
+        ck=paths.reference("{ref}", "{dyn}", "ck_test.csv"),
+        shooting=lambda wc: (paths.reference(wc.ref, "bd", "shooting.csv")
+                             if wc.dyn == "bd" and plan_alanine.shooting_enabled(config) else []),
+    output:
+        **figure_output("alanine_{ref}_msm_{dyn}", "alanine_msm", "alanine dipeptide", "{ref}",
+                        system="{ref}", panel="msm {dyn}"),
+    log:
+        paths.log("alanine", "{ref}", "figure_msm_{dyn}"),
+    benchmark:
+        paths.benchmark("alanine_msm_figure", "{ref}", "{dyn}")
+    params:
+        system="{ref}",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_msm_figure.py"
+
+
+# The study's water row: encoder, φ1, φ2, φ3 and the PMF (alanine.study_figure learners).
+rule alanine_study_figure:
+    input:
+        dataset=paths.dataset("{ala}", "biased"),
+        encoder=lambda wc: paths.model_file(wc.ala, config["alanine"]["study_figure"]["encoder"], "cv"),
+        eigen=lambda wc: paths.model_file(wc.ala, config["alanine"]["study_figure"]["eigen"], "cv"),
+        pmf=paths.md("{ala}", "awh", "pmf.npz"),
+    output:
+        **alanine_figure("study"),
+    log:
+        paths.log("alanine", "{ala}", "figure_study"),
+    benchmark:
+        paths.benchmark("alanine_study_figure", "{ala}")
+    params:
+        system="{ala}",
+        k=lambda wc: plan_params.learner(config, wc.ala, config["alanine"]["study_figure"]["eigen"])["k"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_study_figure.py"

@@ -1,37 +1,23 @@
 # GROMACS chain for alanine dipeptide: build, minimize, equilibrate, AWH free energy along
-# (φ, ψ), fixed CMAP bias, biased and unbiased production. Logic lives in src/mdcv
-# (gromacs.py is the only caller of gmx); runs continue from their checkpoints, kept
-# under results/{system}/md/work/ where Snakemake does not delete them.
-from mdcv.plots import md as mdplots
-from mdcv.md import settings as mdsettings  # noqa: E402, F401
-
-MD_SYSTEMS = mdcv_config.md_systems(config)
-MD_SYSTEM_RE = "|".join(MD_SYSTEMS) or "__none__"
-MDP_DIR = str(Path(workflow.basedir, "workflow", "mdp"))
-GROMACS_ENV = "../../envs/gromacs.yaml"
-
-
-md_settings = lambda wc: mdsettings.system_settings(config, wc.system)
-stage_settings = lambda wc: mdsettings.stage_settings(config, wc.system, wc.stage)
-stage_templates = lambda wc: mdsettings.stage_templates(config, wc.system, wc.stage, MDP_DIR)
-md_targets = lambda: mdsettings.targets(config, MD_SYSTEMS)  # final outputs, for `rule all`
-mdp_dir = lambda wc, input: str(Path(input.templates[0]).parent)
+# (φ, ψ), fixed CMAP bias, biased and unbiased production. Logic lives in src/mdcv/md
+# (gromacs.py is the only caller of gmx); runs continue from their checkpoints, kept in
+# paths.md_work (results/{system}/md/work/), where Snakemake does not delete them.
 
 
 rule md_all:
     input:
-        md_targets(),
+        plan_targets.md(config),
 
 
 rule md_molecule:
     output:
-        pdb="results/{system}/md/build/ala2.pdb",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        pdb=paths.md("{md_system}", "build", "ala2.pdb"),
     log:
-        "results/logs/md/{system}/molecule.log",
+        paths.log("md", "{md_system}", "molecule"),
+    benchmark:
+        paths.benchmark("md_molecule", "{md_system}")
     params:
-        dihedrals=lambda wc: config["md"]["initial_dihedrals"],
+        dihedrals=config["md"]["initial_dihedrals"],
     threads: 1
     resources:
         mem_mb=500,
@@ -45,18 +31,18 @@ rule md_molecule:
 
 rule md_topology:
     input:
-        pdb="results/{system}/md/build/ala2.pdb",
+        pdb=paths.md("{md_system}", "build", "ala2.pdb"),
     output:
-        gro="results/{system}/md/topology/conf.gro",
-        top="results/{system}/md/topology/topol.top",
-        index="results/{system}/md/topology/index.ndx",
-        solute="results/{system}/md/topology/solute.pdb",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        gro=paths.md("{md_system}", "topology", "conf.gro"),
+        top=paths.md("{md_system}", "topology", "topol.top"),
+        index=paths.md("{md_system}", "topology", "index.ndx"),
+        solute=paths.md("{md_system}", "topology", "solute.pdb"),
     log:
-        "results/logs/md/{system}/topology.log",
+        paths.log("md", "{md_system}", "topology"),
+    benchmark:
+        paths.benchmark("md_topology", "{md_system}")
     params:
-        settings=lambda wc: mdsettings.topology_settings(config, wc.system),
+        settings=lambda wc: mdsettings.topology_settings(config, wc.md_system),
     threads: 1
     resources:
         mem_mb=1000,
@@ -70,24 +56,24 @@ rule md_topology:
 
 rule md_em:
     input:
-        gro="results/{system}/md/topology/conf.gro",
-        top="results/{system}/md/topology/topol.top",
-        index="results/{system}/md/topology/index.ndx",
-        templates=lambda wc: mdsettings.stage_templates(config, wc.system, "em", MDP_DIR),
+        gro=paths.md("{md_system}", "topology", "conf.gro"),
+        top=paths.md("{md_system}", "topology", "topol.top"),
+        index=paths.md("{md_system}", "topology", "index.ndx"),
+        templates=jobs.stage_templates("em"),
     output:
-        tpr="results/{system}/md/em/topol.tpr",
-        gro="results/{system}/md/em/confout.gro",
-        edr="results/{system}/md/em/ener.edr",
-        md_log="results/{system}/md/em/md.log",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        tpr=paths.md("{md_system}", "em", "topol.tpr"),
+        gro=paths.md("{md_system}", "em", "confout.gro"),
+        edr=paths.md("{md_system}", "em", "ener.edr"),
+        md_log=paths.md("{md_system}", "em", "md.log"),
     log:
-        "results/logs/md/{system}/em.log",
+        paths.log("md", "{md_system}", "em"),
+    benchmark:
+        paths.benchmark("md_em", "{md_system}")
     params:
-        settings=lambda wc: mdsettings.stage_settings(config, wc.system, "em"),
-        template_dir=mdp_dir,
-        workdir="results/{system}/md/work/em",
-    threads: lambda wc: md_settings(wc)["threads"]
+        settings=lambda wc: mdsettings.stage_settings(config, wc.md_system, "em"),
+        template_dir=jobs.template_dir,
+        workdir=paths.md_work("{md_system}", "em"),
+    threads: jobs.md_threads
     resources:
         mem_mb=1000,
         runtime=15,
@@ -98,73 +84,35 @@ rule md_em:
         "../scripts/md_em.py"
 
 
+# Equilibration, AWH, biased production (the critical path: priority 10) and the unbiased
+# runs unbiased<i> (fresh velocities from the equilibrated state: priority 0).
 rule md_dynamics:
     input:
-        unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
-        templates=stage_templates,
+        unpack(lambda wc: plan_inputs.md_stage(config, wc.md_system, wc.stage)),
+        templates=jobs.stage_templates(),
     output:
-        tpr="results/{system}/md/{stage}/topol.tpr",
-        gro="results/{system}/md/{stage}/confout.gro",
-        cpt="results/{system}/md/{stage}/state.cpt",
-        edr="results/{system}/md/{stage}/ener.edr",
-        xtc="results/{system}/md/{stage}/traj.xtc",
-        md_log="results/{system}/md/{stage}/md.log",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
-        stage="nvt|npt|awh|biased",
+        tpr=paths.md("{md_system}", "{stage}", "topol.tpr"),
+        gro=paths.md("{md_system}", "{stage}", "confout.gro"),
+        cpt=paths.md("{md_system}", "{stage}", "state.cpt"),
+        edr=paths.md("{md_system}", "{stage}", "ener.edr"),
+        xtc=paths.md("{md_system}", "{stage}", "traj.xtc"),
+        md_log=paths.md("{md_system}", "{stage}", "md.log"),
     log:
-        "results/logs/md/{system}/{stage}.log",
+        paths.log("md", "{md_system}", "{stage}"),
     benchmark:
-        "results/benchmarks/md/{system}_{stage}.tsv"
+        paths.benchmark("md_dynamics", "{md_system}", "{stage}")
     params:
-        settings=stage_settings,
-        stage="{stage}",
-        run=0,
-        length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
-        template_dir=mdp_dir,
-        workdir="results/{system}/md/work/{stage}",
-    threads: lambda wc: md_settings(wc)["threads"]
+        settings=lambda wc: mdsettings.stage_settings(config, wc.md_system, wc.stage),
+        stage=lambda wc: plan_params.stage_kind(wc.stage),
+        run=lambda wc: plan_params.stage_run(wc.stage),
+        length_ps=lambda wc: mdsettings.stage_length_ps(jobs.md_settings(wc), wc.stage),
+        template_dir=jobs.template_dir,
+        workdir=paths.md_work("{md_system}", "{stage}"),
+    threads: jobs.md_threads
     resources:
         mem_mb=2000,
-        runtime=lambda wc: mdsettings.runtime_minutes(md_settings(wc), wc.stage),
-    priority: 10  # the chain to the biased run is the critical path (unbiased: 0)
-    conda:
-        GROMACS_ENV
-    script:
-        "../scripts/md_run.py"
-
-
-# Unbiased runs (fresh velocities from the equilibrated state): off the critical path.
-rule md_unbiased:
-    input:
-        unpack(lambda wc: mdsettings.stage_inputs(config, wc.system, wc.stage)),
-        templates=stage_templates,
-    output:
-        tpr="results/{system}/md/{stage}/topol.tpr",
-        gro="results/{system}/md/{stage}/confout.gro",
-        cpt="results/{system}/md/{stage}/state.cpt",
-        edr="results/{system}/md/{stage}/ener.edr",
-        xtc="results/{system}/md/{stage}/traj.xtc",
-        md_log="results/{system}/md/{stage}/md.log",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
-        stage="unbiased[0-9]+",
-    log:
-        "results/logs/md/{system}/{stage}.log",
-    benchmark:
-        "results/benchmarks/md/{system}_{stage}.tsv"
-    params:
-        settings=stage_settings,
-        stage="unbiased",
-        run=lambda wc: int(wc.stage[len("unbiased"):]),
-        length_ps=lambda wc: mdsettings.stage_length_ps(md_settings(wc), wc.stage),
-        template_dir=mdp_dir,
-        workdir="results/{system}/md/work/{stage}",
-    threads: lambda wc: md_settings(wc)["threads"]
-    resources:
-        mem_mb=2000,
-        runtime=lambda wc: mdsettings.runtime_minutes(md_settings(wc), wc.stage),
-    priority: 0
+        runtime=jobs.md_runtime,
+    priority: lambda wc: 0 if plan_params.stage_kind(wc.stage) == "unbiased" else 10
     conda:
         GROMACS_ENV
     script:
@@ -173,15 +121,15 @@ rule md_unbiased:
 
 rule md_pmf:
     input:
-        edr="results/{system}/md/awh/ener.edr",
-        tpr="results/{system}/md/awh/topol.tpr",
+        edr=paths.md("{md_system}", "awh", "ener.edr"),
+        tpr=paths.md("{md_system}", "awh", "topol.tpr"),
     output:
-        xvg="results/{system}/md/awh/pmf.xvg",
-        npz="results/{system}/md/awh/pmf.npz",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        xvg=paths.md("{md_system}", "awh", "pmf.xvg"),
+        npz=paths.md("{md_system}", "awh", "pmf.npz"),
     log:
-        "results/logs/md/{system}/pmf.log",
+        paths.log("md", "{md_system}", "pmf"),
+    benchmark:
+        paths.benchmark("md_pmf", "{md_system}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -195,17 +143,17 @@ rule md_pmf:
 
 rule md_bias:
     input:
-        pmf="results/{system}/md/awh/pmf.npz",
-        top="results/{system}/md/topology/topol.top",
+        pmf=paths.md("{md_system}", "awh", "pmf.npz"),
+        top=paths.md("{md_system}", "topology", "topol.top"),
     output:
-        top="results/{system}/md/topology/topol_biased.top",
-        grid="results/{system}/md/bias/grid.npz",
-    wildcard_constraints:
-        system=MD_SYSTEM_RE,
+        top=paths.md("{md_system}", "topology", "topol_biased.top"),
+        grid=paths.md("{md_system}", "bias", "grid.npz"),
     log:
-        "results/logs/md/{system}/bias.log",
+        paths.log("md", "{md_system}", "bias"),
+    benchmark:
+        paths.benchmark("md_bias", "{md_system}")
     params:
-        bias=lambda wc: md_settings(wc)["bias"],
+        bias=lambda wc: jobs.md_settings(wc)["bias"],
     threads: 1
     resources:
         mem_mb=1000,

@@ -1,62 +1,74 @@
-# Toy 2D systems: biased samples, unbiased trajectories and the exact grid spectrum.
+# Toy 2D systems: biased samples, unbiased trajectories, short trajectories from the
+# biased samples (the transfer learner's data) and the exact grid spectrum.
 
 
-rule toy_dataset_biased:
+# `biased` (the generator learners' data) or `unbiased` (sampling.unbiased).
+rule toy_dataset:
     output:
-        dataset="results/{toy}/dataset/biased.npz",
-        stats="results/{toy}/dataset/biased_stats.json",
+        dataset=paths.dataset("{toy}", "{dataset}"),
+        stats=paths.dataset_stats("{toy}", "{dataset}"),
     params:
-        system=toy_step_settings("biased"),
+        system=lambda wc: mdcv_config.toy_step_settings(config, wc.toy, wc.dataset),
         base_dir=workflow.basedir,
-        seed=seed_for("toy_dataset_biased"),
-        kind="biased",
+        seed=lambda wc: plan_params.seed(config, f"toy_dataset_{wc.dataset}", wc.toy),
+        kind="{dataset}",
     log:
-        "results/logs/{toy}/dataset_biased.log",
+        paths.log("{toy}", "dataset_{dataset}"),
+    benchmark:
+        paths.benchmark("toy_dataset", "{toy}", "{dataset}")
     threads: 2
     resources:
-        mem_mb=lambda wc: toy_dataset_mem_mb(wc),
-        runtime=lambda wc: toy_dataset_runtime(wc),
+        mem_mb=lambda wc: jobs.toy_sampling(wc)["mem_mb"],
+        runtime=lambda wc: jobs.toy_sampling(wc)["runtime"],
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_dataset.py"
 
 
-rule toy_dataset_unbiased:
+# Many short trajectories of the unbiased dynamics, started from the biased samples and
+# weighted by their start's weight (mdcv.toy.trajectories says why); sizes from
+# toy.sampling.unbiased (n_walkers = number of start points).
+rule toy_dataset_trajectories:
+    input:
+        biased=paths.dataset("{toy}", "biased"),
     output:
-        dataset="results/{toy}/dataset/unbiased.npz",
-        stats="results/{toy}/dataset/unbiased_stats.json",
+        dataset=paths.dataset("{toy}", "trajectories"),
+        stats=paths.dataset_stats("{toy}", "trajectories"),
     params:
-        system=toy_step_settings("unbiased"),
+        system=lambda wc: mdcv_config.toy_settings(config, wc.toy),
         base_dir=workflow.basedir,
-        seed=seed_for("toy_dataset_unbiased"),
-        kind="unbiased",
+        seed=seed_for("toy_dataset_trajectories", "toy"),
     log:
-        "results/logs/{toy}/dataset_unbiased.log",
+        paths.log("{toy}", "dataset_trajectories"),
+    benchmark:
+        paths.benchmark("toy_dataset_trajectories", "{toy}")
     threads: 2
     resources:
-        mem_mb=lambda wc: toy_dataset_mem_mb(wc),
-        runtime=lambda wc: toy_dataset_runtime(wc),
+        mem_mb=lambda wc: jobs.toy_sampling(wc)["mem_mb"],
+        runtime=lambda wc: jobs.toy_sampling(wc)["runtime"],
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
-        "../scripts/toy_dataset.py"
+        "../scripts/toy_cv_trajectories.py"
 
 
 rule toy_reference:
     output:
-        spectrum="results/{toy}/reference/spectrum.npz",
-        convergence="results/{toy}/reference/convergence.csv",
+        spectrum=paths.toy_reference("{toy}", "spectrum.npz"),
+        convergence=paths.toy_reference("{toy}", "convergence.csv"),
     params:
-        system=toy_step_settings("reference"),
+        system=lambda wc: mdcv_config.toy_step_settings(config, wc.toy, "reference"),
         base_dir=workflow.basedir,
     log:
-        "results/logs/{toy}/reference.log",
+        paths.log("{toy}", "reference"),
+    benchmark:
+        paths.benchmark("toy_reference", "{toy}")
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../../envs/ml.yaml"
+        ML_ENV
     script:
         "../scripts/toy_reference.py"

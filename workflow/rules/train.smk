@@ -1,59 +1,52 @@
 # Training of any learner (config `learners:`) on any system's dataset. A learner with
-# `folds` K > 1 (cross-fitting, mdcv.learn.crossfit) trains K members (train_fold, one job each,
-# so they run side by side), and `train` averages them into the learner's model directory.
+# `folds` K > 1 (cross-fitting, mdcv.learn.crossfit) trains K members (train_fold, one job
+# each, so they run side by side), and `train` averages them into its model directory.
+# Checkpoints (paths.checkpoint) lie outside the outputs: they survive a failed job, and
+# the rerun resumes from them.
 
 
 rule train:
     input:
-        dataset=learner_dataset,
-        members=fold_models,
+        dataset=lambda wc: plan_inputs.learner_dataset(config, wc.system, wc.learner),
+        members=lambda wc: plan_inputs.fold_models(config, wc.system, wc.learner),
     output:
-        model="results/{system}/models/{learner}/model.pt",
-        torchscript="results/{system}/models/{learner}/model.ts",
-        history="results/{system}/models/{learner}/history.csv",
-        eigenvalues="results/{system}/models/{learner}/eigenvalues.csv",
-        readouts="results/{system}/models/{learner}/readouts.csv",
-        cv="results/{system}/models/{learner}/cv.npz",
-        run="results/{system}/models/{learner}/run.json",
+        **paths.model_files("{system}", "{learner}"),
     params:
-        settings=learner_settings,
-        seed=seed_for("train"),
-        # Outside the declared outputs, so it survives a failure and training resumes.
-        checkpoint="results/checkpoints/{system}/{learner}.pt",
+        settings=jobs.learner,
+        seed=seed_for("train", "system", "learner"),
+        checkpoint=paths.checkpoint("{system}", "{learner}"),
     log:
-        "results/logs/{system}/train_{learner}.log",
-    threads: train_threads
+        paths.log("{system}", "train_{learner}"),
+    benchmark:
+        paths.benchmark("train", "{system}", "{learner}")
+    threads: jobs.train_threads
     resources:
-        mem_mb=lambda wc: train_mem_mb(wc),
-        runtime=lambda wc: train_runtime(wc),
+        mem_mb=lambda wc: jobs.train(wc)["mem_mb"],
+        runtime=lambda wc: jobs.train(wc)["runtime"],
     conda:
-        f"../../envs/{config['train_env']}.yaml"  # ml, or ml-gpu (profiles/slurm-gpu)
+        TRAIN_ENV
     script:
         "../scripts/train.py"
 
 
 rule train_fold:
     input:
-        dataset=learner_dataset,
+        dataset=lambda wc: plan_inputs.learner_dataset(config, wc.system, wc.learner),
     output:
-        model="results/{system}/models/{learner}/folds/{fold}/model.pt",
-        torchscript="results/{system}/models/{learner}/folds/{fold}/model.ts",
-        history="results/{system}/models/{learner}/folds/{fold}/history.csv",
-        eigenvalues="results/{system}/models/{learner}/folds/{fold}/eigenvalues.csv",
-        readouts="results/{system}/models/{learner}/folds/{fold}/readouts.csv",
-        cv="results/{system}/models/{learner}/folds/{fold}/cv.npz",
-        run="results/{system}/models/{learner}/folds/{fold}/run.json",
+        **paths.model_files("{system}", "{learner}", "{fold}"),
     params:
-        settings=learner_settings,
-        seed=fold_seed,
-        checkpoint="results/checkpoints/{system}/{learner}.fold{fold}.pt",
+        settings=jobs.learner,
+        seed=seed_for("train_fold", "system", "learner", "fold"),
+        checkpoint=paths.checkpoint("{system}", "{learner}", "{fold}"),
     log:
-        "results/logs/{system}/train_{learner}_fold{fold}.log",
-    threads: train_threads
+        paths.log("{system}", "train_{learner}_fold{fold}"),
+    benchmark:
+        paths.benchmark("train_fold", "{system}", "{learner}", "{fold}")
+    threads: jobs.train_threads
     resources:
-        mem_mb=lambda wc: train_mem_mb(wc),
-        runtime=lambda wc: train_runtime(wc),
+        mem_mb=lambda wc: jobs.train(wc)["mem_mb"],
+        runtime=lambda wc: jobs.train(wc)["runtime"],
     conda:
-        f"../../envs/{config['train_env']}.yaml"
+        TRAIN_ENV
     script:
         "../scripts/train_fold.py"

@@ -11,10 +11,10 @@ from mdcv.logs import setup
 from mdcv.md import bias, features, mdp
 
 setup(snakemake.log[0])
-inp, par = snakemake.input, snakemake.params
+inp, par = snakemake.input, snakemake.params.features
 ref = features.reference_structure(inp.reference, inp.solute)
-feats = features.featurize([inp.xtc], inp.solute, ref, par.atoms, par.discard_ps)
+feats = features.featurize([inp.xtc], inp.solute, ref, par["atoms"], par["discard_ps"])
 v_grid = bias.evaluate(np.load(inp.grid)["v"], feats["phi"], feats["psi"])
-v_bias = features.check_bias(inp.edr, feats["t"], v_grid, par.tolerance, snakemake.log[0])
-data.save(features.to_dataset(feats, mdp.kT(par.temperature), v_bias,
+v_bias = features.check_bias(inp.edr, feats["t"], v_grid, par["tolerance"], snakemake.log[0])
+data.save(features.to_dataset(feats, mdp.kT(par["temperature"]), v_bias,
                               extra={"v_bias_grid": v_grid}), snakemake.output.dataset)

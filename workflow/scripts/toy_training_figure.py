@@ -1,7 +1,5 @@
 """Rule toy_training_figure: loss and eigenvalue estimates over training steps."""
 
-from pathlib import Path
-
 import pandas as pd
 
 from mdcv.logs import setup
@@ -10,8 +8,8 @@ from mdcv.toy.reference import Spectrum
 
 setup(snakemake.log[0])
 spectrum = Spectrum.load(snakemake.input.spectrum)
-histories = {name: pd.read_csv(Path(p).parent / "history.csv")
-             for name, p in zip(snakemake.params.learners, snakemake.input.models, strict=True)}
+histories = {name: pd.read_csv(p)
+             for name, p in zip(snakemake.params.learners, snakemake.input.histories, strict=True)}
 k = max(sum(c.startswith("estimate_") for c in h.columns) for h in histories.values())
 plots.training_curves(histories, spectrum.eigenvalues[1:k + 1], snakemake.output.png,
                       snakemake.output.pdf, snakemake.params.system)

@@ -1,4 +1,4 @@
-"""Alanine dipeptide stage: config helpers, the MSM reference driver, the eigenvalue table.
+"""Alanine dipeptide stage: the MSM and shooting reference drivers, the eigenvalue table.
 
 Every eigenvalue is a generator eigenvalue in ns⁻¹ and carries its diffusion
 convention: ``uniform`` (one D for all atoms, the BD reference's dynamics),
@@ -7,13 +7,14 @@ dynamics: no overdamped convention; its MSM's implied rates) or ``study`` (the
 published values: NAMD, CHARMM-type force field, ABF bias, the study's code,
 D = 1 nm²/ns for all atoms, i.e. ``uniform``).
 
-Pure Python helpers (config) import no torch, so the Snakefile can use them.
+What runs and which files the table reads is planned by :mod:`mdcv.workflow.alanine`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,175 +27,6 @@ TABLE_COLUMNS = ["system", "method", "index", "eigenvalue", "std", "timescale_ns
 PHI_CUT = 2.2  # rad: φ at the unpopulated gap between C7ax/αL (≈ 1 rad) and β (≈ ±3 rad)
 REFERENCE_METHODS = {"bd": "msm-bd-uniform", "langevin": "msm-langevin"}
 SHOOTING_METHOD = "tpt-bd-uniform"  # committor shooting with the BD dynamics (λ_1 only)
-
-
-# --- config helpers (no torch) -------------------------------------------------------------
-def systems(config: dict) -> list[str]:
-    """MD systems of the alanine stage: configured under ``alanine.learners`` and enabled."""
-    from mdcv.config import md_systems
-
-    enabled = set(md_systems(config))
-    return [s for s in config.get("alanine", {}).get("learners", {}) if s in enabled]
-
-
-def learners(config: dict, system: str) -> list[str]:
-    """Learners trained on ``system`` by the alanine stage."""
-    return list(config["alanine"]["learners"].get(system, []))
-
-
-def reference_systems(config: dict) -> list[str]:
-    """Systems with MSM references (vacuum: the biased trajectory holds complete frames)."""
-    enabled = set(systems(config))
-    return [s for s in config["alanine"]["reference"]["systems"] if s in enabled]
-
-
-def learner_method(config: dict, system: str, learner: str) -> str:
-    """Table method name of a learner: generator-<convention>, transfer, or the learner."""
-    from mdcv.config import learner_settings
-
-    s = learner_settings(config, system, learner)
-    if s["kind"] == "generator" and s.get("diffusion") in ("uniform", "mass_weighted"):
-        heavy = "-heavy" if s.get("align") and s.get("atoms") == "heavy" else ""
-        return f"generator-{s['diffusion']}{heavy}"
-    if s["kind"] == "transfer":
-        return "transfer"
-    return learner
-
-
-def learner_convention(settings: dict) -> str:
-    if settings["kind"] == "transfer":
-        return "langevin"
-    return settings.get("diffusion", "none") if settings["kind"] != "autoencoder" else "none"
-
-
-def targets(config: dict) -> list[str]:
-    """Final outputs of the alanine stage."""
-    syss = systems(config)
-    if not syss:
-        return []
-    out = ["results/tables/alanine_eigenvalues.csv"]
-    for system in syss:
-        out.append(f"results/figures/alanine_{system}_data.png")
-        out.append(f"results/figures/alanine_{system}_convergence.png")
-        for learner in learners(config, system):
-            out.append(f"results/figures/alanine_{system}_{learner}.png")
-    for system in reference_systems(config):
-        for dyn in config["alanine"]["reference"]["dynamics"]:
-            out.append(f"results/figures/alanine_{system}_msm_{dyn}.png")
-    study = config["alanine"]["study_figure"]
-    for system in study["systems"]:
-        if system in syss and {study["encoder"], study["eigen"]} <= set(learners(config, system)):
-            out.append(f"results/figures/alanine_{system}_study.png")
-    return out
-
-
-def all_learners(config: dict) -> list[str]:
-    """Every learner the alanine stage trains (on any system), transfer learners included."""
-    names = [n for system in systems(config) for n in learners(config, system)]
-    if reference_systems(config) and "langevin" in config["alanine"]["reference"]["dynamics"]:
-        names += list(config["alanine"]["transfer"])
-    return list(dict.fromkeys(names))
-
-
-def system_learners(config: dict, system: str) -> list[str]:
-    """Learners of ``system``: its list, plus the transfer learners where the Langevin runs exist."""
-    names = learners(config, system)
-    ref = config["alanine"]["reference"]
-    if system in reference_systems(config) and "langevin" in ref["dynamics"]:
-        names += list(config["alanine"]["transfer"])
-    return names
-
-
-def eigen_learners(config: dict, system: str) -> list[str]:
-    """Learners of ``system`` with eigenvalue estimates (generator and transfer kinds)."""
-    from mdcv.config import learner_settings
-
-    return [n for n in system_learners(config, system)
-            if learner_settings(config, system, n)["kind"] in ("generator", "transfer")]
-
-
-def eigen_labels(config: dict, system: str) -> list[str]:
-    """Legend labels: learner name and convention."""
-    from mdcv.config import learner_settings
-
-    return [f"{n} ({learner_convention(learner_settings(config, system, n))})"
-            for n in eigen_learners(config, system)]
-
-
-def learner_title(config: dict, system: str, learner: str) -> str:
-    from mdcv.config import learner_settings
-
-    s = learner_settings(config, system, learner)
-    atoms = s.get("atoms", "all") if s.get("align") else "aligned input"
-    return (f"{system}: {learner} ({s['kind']}, K = {s['k']}, atoms {atoms}, "
-            f"convention {learner_convention(s)})")
-
-
-def reference_runtime(reference: dict, dynamics: str) -> int:
-    """Runtime resource (minutes) of the reference runs: twice the expected time on
-    ``threads`` concurrent runs, + 10."""
-    block = reference[dynamics]
-    ns = block["runs"] * block["length_ns"] / max(1, int(reference.get("threads", 1)))
-    return int(10 + 2.0 * ns / block["expected_ns_per_day"] * 1440 + block["runs"] * 0.1)
-
-
-def shooting_runtime(reference: dict) -> int:
-    """Runtime resource (minutes) of the shooting runs: ~2 s of gmx start-up per run and
-    twice the expected simulation time, on ``threads`` concurrent runs, + 10."""
-    block = reference["shooting"]
-    runs = block["max_starts"] * block["runs_per_start"] / max(1, int(reference.get("threads", 1)))
-    ns = runs * block["length_ps"] / 1000.0
-    return int(10 + 2.0 * ns / reference["bd"]["expected_ns_per_day"] * 1440 + runs * 2.0 / 60)
-
-
-def shooting_enabled(config: dict) -> bool:
-    ref = config["alanine"]["reference"]
-    return "bd" in ref["dynamics"] and bool(ref["shooting"]["enabled"])
-
-
-def table_plan(config: dict) -> dict:
-    """What the table rule reads: learners (system, name, method, convention, kind,
-    directory), references (system, dynamics, file) and the biased datasets."""
-    from mdcv.config import learner_settings
-
-    plan = {"learners": [], "references": [], "datasets": {}, "eigenvectors": {}, "shooting": [],
-            "committors": {}}
-    for system in systems(config):
-        plan["datasets"][system] = f"results/{system}/dataset/biased.npz"
-        for name in system_learners(config, system):
-            s = learner_settings(config, system, name)
-            plan["learners"].append({
-                "system": system, "learner": name, "kind": s["kind"],
-                "method": learner_method(config, system, name),
-                "convention": learner_convention(s),
-                "diffusion_constant": s.get("diffusion_constant", 1.0),
-                "dir": f"results/{system}/models/{name}"})
-    for system in reference_systems(config):
-        for dyn in config["alanine"]["reference"]["dynamics"]:
-            plan["references"].append({"system": system, "dynamics": dyn,
-                                       "file": f"results/{system}/reference/{dyn}/eigenvalues.csv"})
-        if "bd" in config["alanine"]["reference"]["dynamics"]:
-            plan["eigenvectors"][system] = f"results/{system}/reference/bd/eigenvector.npz"
-        if shooting_enabled(config):
-            plan["shooting"].append({"system": system,
-                                     "file": f"results/{system}/reference/bd/shooting.csv"})
-            plan["committors"][system] = f"results/{system}/reference/bd/committors.csv"
-    return plan
-
-
-def table_inputs(config: dict) -> dict:
-    """Input files of the table rule (named lists)."""
-    plan = table_plan(config)
-    return {
-        "readouts": [f"{e['dir']}/readouts.csv" for e in plan["learners"]],
-        "models": [f"{e['dir']}/model.ts" for e in plan["learners"]],
-        "cvs": [f"{e['dir']}/cv.npz" for e in plan["learners"]],
-        "references": [e["file"] for e in plan["references"]],
-        "eigenvectors": list(plan["eigenvectors"].values()),
-        "shooting": [e["file"] for e in plan["shooting"]],
-        "committors": list(plan["committors"].values()),
-        "datasets": list(plan["datasets"].values()),
-    }
 
 
 # --- MSM reference ---------------------------------------------------------------------------
@@ -345,19 +177,19 @@ def published_rows(published: dict) -> pd.DataFrame:
                  "study", "rayleigh", published["detail"])
 
 
-def learner_rows(system: str, method: str, convention: str, model_dir) -> pd.DataFrame:
-    """Rows of one trained learner: every read-out in readouts.csv (rayleigh, ritz, galerkin).
+def learner_rows(system: str, method: str, convention: str, readouts, run=None) -> pd.DataFrame:
+    """Rows of one trained learner: every read-out in its readouts.csv (rayleigh, ritz, galerkin).
 
-    Where readouts.csv has ``frames_effective`` (generator learners), the detail names on
-    how many frames the eigenfunction's energy rests: a held-out value carried by a few
-    frames is heavy-tailed, and its bootstrap std understates its error.
+    ``readouts``, ``run``: the model directory's readouts.csv and run.json (its
+    ``folds`` names a cross-fitted learner). Where readouts.csv has ``frames_effective``
+    (generator learners), the detail names on how many frames the eigenfunction's
+    energy rests: a held-out value carried by a few frames is heavy-tailed, and its
+    bootstrap std understates its error.
     """
-    path = Path(model_dir) / "readouts.csv"
-    table = pd.read_csv(path)
+    table = pd.read_csv(readouts)
     if table.empty:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    run = Path(model_dir) / "run.json"
-    folds = json.loads(run.read_text()).get("folds") if run.is_file() else None
+    folds = json.loads(Path(run).read_text()).get("folds") if run is not None else None
     out = []
     for readout, part in table.groupby("readout", sort=False):
         detail = "std: bootstrap over samples (the estimator's floor)" if readout != "rayleigh" \
@@ -397,14 +229,17 @@ def shooting_rows(system: str, path) -> pd.DataFrame:
     return _rows(system, SHOOTING_METHOD, eig["eigenvalue"], eig["std"], "uniform", "tpt", detail)
 
 
-def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_constant: float,
+def effective_rows(system: str, learner: str, torchscript, dataset, diffusion_constant: float,
                    n_cells: int) -> pd.DataFrame:
-    """λ̃_1 of the effective dynamics along a learned CV (its best output), ``uniform``."""
+    """λ̃_1 (1/ns) of the effective dynamics along a learned CV (its best output), ``uniform``.
+
+    ``torchscript``: the learner's model.ts; ``diffusion_constant`` in nm²/ns.
+    """
     import torch
 
     from mdcv.analysis.effective import best_cv_output, effective_spectrum
 
-    model = torch.jit.load(str(Path(model_dir) / "model.ts"))
+    model = torch.jit.load(str(torchscript))
     d = np.full(dataset.dim, float(diffusion_constant))
     idx, z, g = best_cv_output(model, dataset.x, dataset.w, d, n_cells)
     eff = effective_spectrum(z, g, dataset.w, d, n_cells, n_eigen=1)
@@ -412,10 +247,10 @@ def effective_rows(system: str, learner: str, model_dir, dataset, diffusion_cons
                  f"CV output {idx + 1}; std: bootstrap over samples")
 
 
-def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None,
+def spearman_rows(system: str, cv_files: Mapping[str, str | Path], biased, eigenvector=None,
                   committors: pd.DataFrame | None = None) -> pd.DataFrame:
     """|Spearman| of each learner's first function vs φ, the MSM's slowest eigenvector
-    and the shooting committor.
+    and the shooting committor (``cv_files``: learner → its cv.npz).
 
     φ is unwrapped with its cut at 2.2 rad (126°, an unpopulated gap between C7ax/αL and
     β), so it orders C7eq/β/αR (φ < 0, and β just past ±180°) against C7ax/αL on the
@@ -441,8 +276,8 @@ def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None,
         shot = {"index": c["start_index"].to_numpy(int), "q": c["q"].to_numpy(),
                 "ceiling": 2 * r / (1 + r) if np.isfinite(r) and r > -1 else np.nan}
         shot["phi"] = abs(spearmanr(phi[shot["index"]], shot["q"]).statistic)
-    for learner, model_dir in model_dirs.items():
-        cv = np.load(Path(model_dir) / "cv.npz")
+    for learner, cv_file in cv_files.items():
+        cv = np.load(cv_file)
         f = cv["sorted_cv"][:, 0] if "sorted_cv" in cv.files else cv["cv"][:, 0]
         if len(f) != len(phi):
             continue
@@ -461,9 +296,12 @@ def spearman_rows(system: str, model_dirs: dict, biased, eigenvector=None,
     return pd.DataFrame(rows)
 
 
-def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """results/tables/alanine_eigenvalues.csv and alanine_spearman.csv from a :func:`table_plan`.
+def build_table(plan: dict, files: Mapping[str, Sequence], published: dict,
+                cells: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """results/tables/alanine_eigenvalues.csv and alanine_spearman.csv.
 
+    ``plan``: :func:`mdcv.workflow.alanine.table_plan`; ``files``: the table rule's
+    inputs (:func:`mdcv.workflow.alanine.table_inputs`), lists in the plan's order.
     Generator and transfer learners: every read-out (rayleigh, ritz, galerkin); every
     CV learner (generator, autoencoders): ``effective-<learner>``, λ̃_1 along its best
     output under the ``uniform`` convention (an upper bound of the uniform λ_1); the
@@ -473,26 +311,31 @@ def build_table(plan: dict, published: dict, cells: int) -> tuple[pd.DataFrame, 
     from mdcv import data
 
     parts = [published_rows(published)]
-    datasets = {s: data.load(f) for s, f in plan["datasets"].items()}
+    datasets = {s: data.load(f) for s, f in zip(plan["systems"], files["datasets"], strict=True)}
+    vectors = dict(zip(plan["eigenvectors"], files["eigenvectors"], strict=True))
+    committor_files = dict(zip(plan["shooting"], files["committors"], strict=True))
+    learners = [{**e, "readouts": r, "run": j, "torchscript": m, "cv": c}
+                for e, r, j, m, c in zip(plan["learners"], files["readouts"], files["runs"],
+                                         files["models"], files["cvs"], strict=True)]
     spearman = []
     for system in datasets:
-        vec_file = plan["eigenvectors"].get(system)
-        vec = np.load(vec_file)["eigenvector"] if vec_file else None
-        dirs = {e["learner"]: e["dir"] for e in plan["learners"]
-                if e["system"] == system and e["kind"] == "generator"}
-        q_file = plan.get("committors", {}).get(system)
+        vec = np.load(vectors[system])["eigenvector"] if system in vectors else None
+        cvs = {e["learner"]: e["cv"] for e in learners
+               if e["system"] == system and e["kind"] == "generator"}
+        q_file = committor_files.get(system)
         committors = pd.read_csv(q_file) if q_file else None
-        spearman.append(spearman_rows(system, dirs, datasets[system], vec, committors))
-    for ref in plan["references"]:
-        parts.append(reference_rows(ref["system"], ref["dynamics"], ref["file"]))
-    for ref in plan.get("shooting", []):
-        parts.append(shooting_rows(ref["system"], ref["file"]))
-    for e in plan["learners"]:
+        spearman.append(spearman_rows(system, cvs, datasets[system], vec, committors))
+    for ref, path in zip(plan["references"], files["references"], strict=True):
+        parts.append(reference_rows(ref["system"], ref["dynamics"], path))
+    for system, path in zip(plan["shooting"], files["shooting"], strict=True):
+        parts.append(shooting_rows(system, path))
+    for e in learners:
         if e["kind"] in ("generator", "transfer"):
-            parts.append(learner_rows(e["system"], e["method"], e["convention"], e["dir"]))
+            parts.append(learner_rows(e["system"], e["method"], e["convention"], e["readouts"],
+                                      e["run"]))
         if e["kind"] != "transfer":
-            parts.append(effective_rows(e["system"], e["learner"], e["dir"], datasets[e["system"]],
-                                        e["diffusion_constant"], cells))
+            parts.append(effective_rows(e["system"], e["learner"], e["torchscript"],
+                                        datasets[e["system"]], e["diffusion_constant"], cells))
     table = pd.concat([p for p in parts if not p.empty], ignore_index=True)[TABLE_COLUMNS]
     spear = pd.concat(spearman, ignore_index=True) if spearman else pd.DataFrame()
     return table, spear

@@ -48,50 +48,6 @@ def stage_length_ps(settings: Mapping, stage: str) -> float:
         raise ConfigError(f"no length configured for md stage {stage!r}") from None
 
 
-def runtime_minutes(settings: Mapping, stage: str, factor: float = 2.0) -> int:
-    """Runtime resource (minutes) of a stage from its length and the expected ns/day."""
-    ns = stage_length_ps(settings, stage) / 1000.0 if stage != "em" else 0.0
-    return int(10 + factor * ns / settings["expected_ns_per_day"] * 1440)
-
-
-def stage_inputs(config: Mapping, system: str, stage: str) -> dict[str, str]:
-    """Workflow inputs of a dynamics stage: start coordinates (and checkpoint), topology, index.
-
-    ``nvt`` starts from the minimized structure; ``npt`` continues ``nvt``; AWH and
-    production continue the last equilibration stage (biased runs with the CMAP topology).
-    """
-    base = f"results/{system}/md"
-    inputs = {"index": f"{base}/topology/index.ndx", "top": f"{base}/topology/topol.top"}
-    if stage == "biased":
-        inputs["top"] = f"{base}/topology/topol_biased.top"
-    if stage == "nvt":
-        inputs["gro"] = f"{base}/em/confout.gro"
-        return inputs
-    prev = "nvt" if stage == "npt" else equilibrated_stage(system_settings(config, system))
-    inputs["gro"] = f"{base}/{prev}/confout.gro"
-    inputs["cpt"] = f"{base}/{prev}/state.cpt"
-    return inputs
-
-
-def unbiased_xtcs(config: Mapping, system: str) -> list[str]:
-    """Trajectories of the unbiased runs of ``system``."""
-    n = system_settings(config, system)["unbiased_runs"]
-    return [f"results/{system}/md/unbiased{i}/traj.xtc" for i in range(n)]
-
-
-def targets(config: Mapping, systems) -> list[str]:
-    """Final outputs of the MD stage: datasets, figures, the reweighting table."""
-    from mdcv.plots.md import figure_paths
-
-    if not systems:
-        return []
-    out = ["results/tables/reweighting_check.csv"]
-    for system in systems:
-        out += [f"results/{system}/dataset/{kind}.npz" for kind in ("biased", "unbiased")]
-        out += figure_paths(system)
-    return out
-
-
 # Keys each rule needs. Rules pass only these as params, so that changing an unrelated
 # key (a later stage's length, the featurization, threads) does not rerun a simulation.
 def _nonbonded_keys(settings: Mapping) -> set[str]:

@@ -16,12 +16,13 @@ from mdcv.plots.common import angle_axes, pyplot, save, subsample
 PANELS = ("pmf", "biased_samples", "weights_phi", "weights_psi")
 
 
-def figure_paths(system: str, root: str = "results/figures") -> list[str]:
-    """The figure files of one system: every panel as PNG and PDF."""
+def figure_paths(system: str, root: str) -> list[str]:
+    """The figure files of one system in ``root`` (the figures directory): every panel as PNG
+    and PDF."""
     return [path for path, _, _ in figure_files(system, root)]
 
 
-def figure_files(system: str, root: str = "results/figures") -> list[tuple[str, str, str]]:
+def figure_files(system: str, root: str) -> list[tuple[str, str, str]]:
     """(path, panel, caption name) of every figure file of one system."""
     captions = {"pmf": "pmf", "biased_samples": "biased_samples", "weights_phi": "weights",
                 "weights_psi": "weights"}

@@ -1,14 +1,18 @@
 """Cluster resource requests (memory in MB, runtime in minutes) derived from config.
 
 The numbers are deliberate over-estimates (×3 of what was measured on one CPU core of
-a 2-core cloud machine; training: benchmarks/train_cost.py) so that a scheduler does
-not kill a job that is merely slow; they scale with the sizes in config (samples,
-steps, batch, widths, MD length). On a GPU a training job runs far inside its request.
+a 2-core cloud machine; training: benchmarks/train_cost.py; GROMACS runs: ×2 of the
+configured ``expected_ns_per_day``) so that a scheduler does not kill a job that is
+merely slow; they scale with the sizes in config (samples, steps, batch, widths, MD
+length). On a GPU a training job runs far inside its request.
 """
 
 from __future__ import annotations
 
 import math
+
+from mdcv.config import learner_settings, toy_settings, toy_systems
+from mdcv.md.settings import dataset_frames, stage_length_ps, system_settings
 
 SAFETY = 3.0
 
@@ -96,3 +100,61 @@ def averaging(settings: dict, n_samples: int, dim: int) -> dict:
     seconds = (int(settings["folds"]) + 1) * readout_seconds(settings, n_samples, dim)
     return {"mem_mb": training(settings, n_samples, dim)["mem_mb"],
             "runtime": _minutes(seconds, 10)}
+
+
+# --- GROMACS and reference runs (estimates from the configured throughput) ---------------------
+def md_stage_runtime(settings: dict, stage: str, factor: float = 2.0) -> int:
+    """Runtime (minutes) of an MD stage from its length and ``expected_ns_per_day``.
+
+    ``settings``: the system's merged md settings (:func:`mdcv.md.settings.system_settings`).
+    """
+    ns = stage_length_ps(settings, stage) / 1000.0 if stage != "em" else 0.0
+    return int(10 + factor * ns / settings["expected_ns_per_day"] * 1440)
+
+
+def reference_runs(reference: dict, dynamics: str) -> dict:
+    """Memory and runtime (minutes) of the reference runs of one dynamics: twice the
+    expected time on ``threads`` concurrent runs, + 10. ``reference``: ``alanine.reference``."""
+    block = reference[dynamics]
+    ns = block["runs"] * block["length_ns"] / max(1, int(reference.get("threads", 1)))
+    runtime = int(10 + 2.0 * ns / block["expected_ns_per_day"] * 1440 + block["runs"] * 0.1)
+    return {"mem_mb": 2000, "runtime": runtime}
+
+
+def shooting_runs(reference: dict) -> dict:
+    """Memory and runtime (minutes) of the committor-shooting runs: ~2 s of gmx start-up
+    per run and twice the expected simulation time, on ``threads`` concurrent runs, + 10."""
+    block = reference["shooting"]
+    runs = block["max_starts"] * block["runs_per_start"] / max(1, int(reference.get("threads", 1)))
+    ns = runs * block["length_ps"] / 1000.0
+    runtime = int(10 + 2.0 * ns / reference["bd"]["expected_ns_per_day"] * 1440 + runs * 2.0 / 60)
+    return {"mem_mb": 2000, "runtime": runtime}
+
+
+def msm(reference: dict) -> dict:
+    """Memory and runtime (minutes) of one MSM estimate: 10 + bootstrap × lags / 10."""
+    return {"mem_mb": 4000,
+            "runtime": 10 + reference["n_bootstrap"] * len(reference["lags_ps"]) // 10}
+
+
+# --- training jobs ------------------------------------------------------------------------------
+def md_dataset_size(config: dict, system: str, kind: str = "biased") -> tuple[int, int]:
+    """(frames, coordinates) of an MD system's dataset."""
+    atoms = system_settings(config, system)["features"]["atoms"]
+    return dataset_frames(config, system, kind), 3 * (22 if atoms == "all" else 10)
+
+
+def training_data_size(config: dict, system: str, learner: str) -> tuple[int, int]:
+    """(samples, input dimension) a learner trains on: a toy system's ``n_samples`` in
+    2-D, else the MD dataset's frames and coordinates."""
+    if system in toy_systems(config):
+        return int(toy_settings(config, system)["sampling"]["n_samples"]), 2
+    return md_dataset_size(config, system, learner_settings(config, system, learner)["dataset"])
+
+
+def train_job(config: dict, system: str, learner: str, averaging_members: bool = False) -> dict:
+    """Memory and runtime of a ``train`` or ``train_fold`` job; ``averaging_members``:
+    the ``train`` job of a cross-fitted learner, which only reads out its members."""
+    settings = learner_settings(config, system, learner)
+    n, dim = training_data_size(config, system, learner)
+    return (averaging if averaging_members else training)(settings, n, dim)

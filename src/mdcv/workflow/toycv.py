@@ -26,14 +26,10 @@ def autoencoder_title(config: dict, toy: str, learner: str) -> str:
     return f"{learner}: γ1 = {s['gamma1']:g}, γ2 = {s['gamma2']:g}"
 
 
-def figure_targets(config: dict, toys: list[str]) -> list[str]:
-    """The autoencoder figures (combined + one per panel) and the CV-quality table."""
-    out = []
-    for toy in toys:
-        names = autoencoder_learners(config, toy)
-        if names:
-            out.append(f"results/figures/toy_{toy}_autoencoders.png")
-            out += [f"results/figures/toy_{toy}_autoencoder_{name}.png" for name in names]
-    if toys:
-        out.append("results/tables/toy_cv_quality.csv")
-    return out
+
+def panel_learners(config: dict, toy: str, panel: str) -> list[str]:
+    """The learners of an autoencoder figure: ``autoencoders`` (every autoencoder learner,
+    the combined row) or ``autoencoder_<learner>`` (that one)."""
+    if panel == "autoencoders":
+        return autoencoder_learners(config, toy)
+    return [panel.removeprefix("autoencoder_")]
