@@ -9,7 +9,8 @@ Runs the workflow (tests/configs/md_tiny.yaml, with the stage's length set to
 1. prerequisites (topology, minimization, equilibration, AWH) once, untimed;
 2. full: the stage from scratch (its work directory removed), timed;
 3. killed: the stage from scratch again, the whole Snakemake process group killed with
-   SIGKILL after ``--kill-at`` × the full time (no clean-up, like a node failure);
+   SIGKILL as soon as mdrun's log shows a checkpoint at ``--kill-at`` × nsteps or later
+   (no clean-up, like a node failure; the wait is bounded by 10 × the full time);
 4. resumed: ``snakemake --unlock`` and the same command again, timed. The rule's
    declared outputs are remade (--rerun-incomplete), mdrun continues from the
    checkpoint in results/{system}/md/work/{stage} (``-cpi``), which Snakemake never
@@ -60,18 +61,31 @@ def run(cmd: list[str], logfile: Path) -> float:
     return wall
 
 
-def run_and_kill(cmd: list[str], logfile: Path, after_s: float) -> float:
-    """Start ``cmd`` in its own process group, SIGKILL the group after ``after_s``."""
+def run_and_kill(cmd: list[str], logfile: Path, md_work: Path, fraction: float,
+                 timeout_s: float) -> float:
+    """Start ``cmd`` in its own process group; SIGKILL the group once mdrun's log in
+    ``md_work`` shows a checkpoint at ``fraction`` × nsteps or later. Wall seconds to the kill.
+    """
     with open(logfile, "a") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     t0 = time.perf_counter()
     try:
-        proc.wait(timeout=after_s)
-        raise RuntimeError(f"the run finished within {after_s:.1f} s, before the kill; "
-                           "raise --length-ps")
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        while True:
+            step, nsteps = checkpoint_progress(md_work)
+            if nsteps and step >= fraction * nsteps:
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(f"the run ended (exit {proc.returncode}) before a checkpoint "
+                                   f"at {fraction:.0%} of its steps; raise --length-ps or lower "
+                                   "--checkpoint-s")
+            if time.perf_counter() - t0 > timeout_s:
+                raise RuntimeError(f"no checkpoint at {fraction:.0%} of the steps within "
+                                   f"{timeout_s:.0f} s; see {logfile}")
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # also on failure: no mdrun left behind
         proc.wait()
     return time.perf_counter() - t0
 
@@ -124,9 +138,10 @@ def main(argv=None) -> None:
     log.info("full: %.1f s", t_full)
 
     fresh()
-    after = args.kill_at * t_full
-    log.info("run again, kill after %.1f s", after)
-    t_killed = run_and_kill(snakemake_cmd(work, configs, target), logfile, after)
+    log.info("run again, kill at the first checkpoint past %.0f %% of the steps",
+             100 * args.kill_at)
+    t_killed = run_and_kill(snakemake_cmd(work, configs, target), logfile, md_work,
+                            args.kill_at, timeout_s=10 * t_full + 60)
     ckpt_step, nsteps = checkpoint_progress(md_work)
     log.info("killed after %.1f s; checkpoint at step %d of %d", t_killed, ckpt_step, nsteps)
 
