@@ -30,8 +30,9 @@ import pandas as pd
 import torch
 
 from mdcv.data import Dataset, normalized_weights
-from mdcv.learn import alignment, spectral
+from mdcv.learn import spectral
 from mdcv.learn.diffusion import coefficients
+from mdcv.learn.inputs import input_layer
 from mdcv.learn.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.learn.learners.generator import default_omega
 from mdcv.learn.losses import reconstruction_loss, regularized_autoencoder_loss
@@ -57,8 +58,8 @@ class AutoencoderLearner(BaseLearner):
             log.info("training on %d evenly spaced samples of the dataset", dataset.n)
         super().__init__(dataset, settings, device)
         self.k = int(settings["k"])
-        if pre is None:  # settings `align`/`atoms` (molecules): a Kabsch layer first
-            pre = alignment.from_settings(dataset, settings)
+        if pre is None:  # `features: dihedrals` or `align`/`atoms` (molecules): a layer first
+            pre = input_layer(dataset, settings)
         dim = getattr(pre, "out_dim", dataset.dim)
         self.model = AutoencoderModel(dim, self.k, settings["encoder_layers"],
                                       settings["decoder_layers"], settings["activation"],

@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mdcv.learn import alignment, spectral
+from mdcv.learn import spectral
 from mdcv.learn.diffusion import coefficients
+from mdcv.learn.inputs import input_layer
 from mdcv.learn.learners.base import EIGEN_COLUMNS, BaseLearner, Readout, eigen_table
 from mdcv.learn.losses import deflate, generator_loss
 from mdcv.learn.models import EigenfunctionModel, evaluate_in_chunks, values_and_gradients
@@ -70,8 +71,8 @@ class GeneratorLearner(BaseLearner):
         diffusion, self.unit = coefficients(dataset, settings)
         self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
         self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
-        if pre is None:  # settings `align`/`atoms`: a Kabsch layer, so ∇f is w.r.t. simulated x
-            pre = alignment.from_settings(dataset, settings)
+        if pre is None:  # `features: dihedrals` or `align`/`atoms`: ∇f is w.r.t. simulated x
+            pre = input_layer(dataset, settings)
         self.model = EigenfunctionModel(
             getattr(pre, "out_dim", dataset.dim), k, settings["layers"], settings["activation"],
             settings["architecture"], settings["bounded_first"], pre=pre).to(device)
