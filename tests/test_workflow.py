@@ -24,7 +24,7 @@ RULES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 TINY = ROOT / "tests" / "configs" / "toy_tiny.yaml"
 PROFILES = ["default", "slurm", "slurm-gpu"]
 CONFIGS = [p for p in (ROOT / "config" / "config.yaml", ROOT / "config" / "paper.yaml") if p.exists()]
-TRAINING_RULES = {"train", "train_fold"}
+TRAINING_RULES = {"train", "train_selecting", "train_crossfit", "train_fold"}
 
 
 def snakemake(workdir: Path, *args, profile: str | None = None, check: bool = True,
@@ -150,7 +150,8 @@ def test_resources_scale_with_config(tmp_path):
                 runtime = int(job["resources"]["runtime"])
                 per_rule[job["rule"]] = max(per_rule.get(job["rule"], 0), runtime)
                 wc = job["wildcards"]
-                per_job[job["rule"], wc.get("system"), wc.get("learner")] = runtime
+                learner = next((v for k, v in wc.items() if k.endswith("learner")), None)
+                per_job[job["rule"], wc.get("system"), learner] = runtime
         return per_rule, per_job
 
     if not (ROOT / "config" / "paper.yaml").exists():
@@ -163,13 +164,14 @@ def test_resources_scale_with_config(tmp_path):
     crossfitted = [key for key in jobs if key[0] == "train_fold"]
     assert crossfitted, "config/paper.yaml cross-fits no learner"
     for _, system, learner in crossfitted:
-        assert jobs["train", system, learner] < jobs["train_fold", system, learner]
+        assert jobs["train_crossfit", system, learner] < jobs["train_fold", system, learner]
 
 
 def test_slurm_gpu_profile_selects_the_cuda_env():
     profile = yaml.safe_load((ROOT / "profiles" / "slurm-gpu" / "config.yaml").read_text())
     assert "train_env=ml-gpu" in profile["config"]
-    assert profile["set-resources"]["train"]["gpu"] == 1
+    for rule in TRAINING_RULES:
+        assert profile["set-resources"][rule]["gpu"] == 1, rule
     common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
     assert "envs/{config['train_env']}.yaml" in common
     train = (ROOT / "workflow" / "rules" / "train.smk").read_text()

@@ -39,6 +39,7 @@ MD_SYSTEMS = mdcv_config.md_systems(config)
 ALANINE_SYSTEMS = plan_alanine.systems(config)
 REFERENCE_SYSTEMS = plan_alanine.reference_systems(config)
 MDP_DIR = str(Path(workflow.basedir, "workflow", "mdp"))
+TRAIN_VARIANTS = plan_params.train_variants(config, plan_targets.trainings(config))
 ML_ENV = "../../envs/ml.yaml"
 GROMACS_ENV = "../../envs/gromacs.yaml"
 TRAIN_ENV = f"../../envs/{config['train_env']}.yaml"  # ml, or ml-gpu (profiles/slurm-gpu)
@@ -58,6 +59,7 @@ wildcard_constraints:
     ala=one_of(ALANINE_SYSTEMS),
     ref=one_of(REFERENCE_SYSTEMS),
     learner="[A-Za-z0-9_-]+",
+    **{name: one_of(names) for name, names in TRAIN_VARIANTS.items()},
     ala_learner=one_of(plan_alanine.all_learners(config)),
     fold="[0-9]+",
     dataset="biased|unbiased",

@@ -77,7 +77,28 @@ class Jobs:
 
     # --- training -----------------------------------------------------------------------------
     def learner(self, wc) -> dict:
-        return params.learner(self.config, wc.system, wc.learner)
+        """Merged settings of a training job's learner (any learner wildcard)."""
+        return params.learner(self.config, wc.system, params.learner_name(wc))
+
+    def train_inputs(self, wc) -> dict:
+        """A training job's dataset and, for a cross-fitted learner's ``train`` job, the
+        members' model files it averages."""
+        name = params.learner_name(wc)
+        out = {"dataset": inputs.learner_dataset(self.config, wc.system, name)}
+        if "fold" not in wc.keys():
+            out["members"] = inputs.fold_models(self.config, wc.system, name)
+        return out
+
+    def train_seed(self, wc) -> int:
+        """Seed of a ``train`` job (system, learner) or a ``train_fold`` job (+ fold)."""
+        name = params.learner_name(wc)
+        if "fold" in wc.keys():
+            return params.seed(self.config, "train_fold", wc.system, name, wc.fold)
+        return params.seed(self.config, "train", wc.system, name)
+
+    def checkpoint(self, wc) -> str:
+        fold = wc.fold if "fold" in wc.keys() else None
+        return paths.checkpoint(wc.system, params.learner_name(wc), fold)
 
     def train_threads(self, wc) -> int:
         """Torch CPU threads of a training job: the learner's ``threads``, else 1 (small nets)."""
@@ -86,5 +107,6 @@ class Jobs:
     def train(self, wc) -> dict:
         """Resources of a ``train`` job (of a cross-fitted learner: its averaging) or a
         ``train_fold`` job."""
-        averaging = "fold" not in wc.keys() and params.folds(self.config, wc.system, wc.learner) > 0
-        return resources.train_job(self.config, wc.system, wc.learner, averaging)
+        name = params.learner_name(wc)
+        averaging = "fold" not in wc.keys() and params.folds(self.config, wc.system, name) > 0
+        return resources.train_job(self.config, wc.system, name, averaging)

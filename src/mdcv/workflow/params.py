@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 
 from mdcv.config import derived_seed, learner_settings
+from mdcv.learn.modeldir import ALWAYS, written
 from mdcv.md.settings import system_settings
 
 #: ``alanine.reference`` keys the MSM estimate reads (:func:`mdcv.analysis.alanine.msm_reference`).
@@ -101,3 +102,39 @@ def stage_kind(stage: str) -> str:
 def stage_run(stage: str) -> int:
     """The run number of a stage: ``i`` of ``unbiased<i>``, 0 for the others."""
     return int(stage[len("unbiased"):]) if stage_kind(stage) == "unbiased" else 0
+
+
+# --- training jobs: which model-directory files each writes ---------------------------------
+#: The ``train`` rule variants by the files their jobs write (mdcv.learn.modeldir.written),
+#: each with its own learner wildcard: the files a rule declares are the files it writes.
+TRAIN_VARIANTS = {
+    "plain_learner": ALWAYS,
+    "selecting_learner": (*ALWAYS, "validation"),
+    "crossfit_learner": (*ALWAYS, "validation", "members"),
+}
+
+#: Files a ``train_fold`` job writes: members are generator learners, which choose their
+#: model on their fold.
+FOLD_FILES = (*ALWAYS, "validation")
+
+
+def train_variants(config: dict, trainings) -> dict[str, list[str]]:
+    """Learner names by ``train`` variant (:data:`TRAIN_VARIANTS`): the variant whose files
+    the learner's ``train`` job writes on every system it trains on (``trainings``: its
+    (system, learner) pairs). A learner whose files differ between systems (a per-system
+    ``folds``, ``validation`` or ``holdout``) takes ``plain_learner``: its extra files
+    are written but not declared."""
+    by_keys = {keys: name for name, keys in TRAIN_VARIANTS.items()}
+    written_by: dict[str, set] = {}
+    for system, name in trainings:
+        written_by.setdefault(name, set()).add(written(learner_settings(config, system, name)))
+    out: dict[str, list[str]] = {name: [] for name in TRAIN_VARIANTS}
+    for name, keys in written_by.items():
+        variant = by_keys.get(next(iter(keys))) if len(keys) == 1 else None
+        out[variant or "plain_learner"].append(name)
+    return out
+
+
+def learner_name(wc) -> str:
+    """The learner of a training job, whichever learner wildcard its rule uses."""
+    return next(wc[n] for n in ("learner", *TRAIN_VARIANTS) if n in wc.keys())
