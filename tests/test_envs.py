@@ -109,16 +109,16 @@ def test_pinned_versions_are_real_and_match_the_lock(path):
 def conda_paths() -> dict[str, set[Path]]:
     """env file -> rules using it, from the `conda:` directives of workflow/rules/*.smk.
 
-    A directive is a string literal, a module-level name bound to one (GROMACS_ENV =
-    "..."), or the training rule's f-string over config['train_env'], expanded over the
-    values the config schema allows.
+    A directive is a string literal or a module-level name bound to one (GROMACS_ENV =
+    "..."); an f-string over config['train_env'] (the training rules' env) is expanded
+    over the values the config schema allows.
     """
     schema = load(ROOT / "src" / "mdcv" / "schemas" / "config.schema.yaml")
     train_envs = schema["properties"]["train_env"]["enum"]
     used: dict[str, set[Path]] = {}
     names = {}  # the .smk files share one namespace (the Snakefile includes them)
     for smk in sorted(RULES_DIR.glob("*.smk")):
-        names.update(re.findall(r'^([A-Z_]+) = "([^"]+)"', smk.read_text(), re.M))
+        names.update(re.findall(r'^([A-Z_]+) = (f?"[^"]+")', smk.read_text(), re.M))
     for smk in sorted(RULES_DIR.glob("*.smk")):
         text = smk.read_text()
         rule = None
@@ -130,12 +130,11 @@ def conda_paths() -> dict[str, set[Path]]:
             if line.strip() != "conda:":
                 continue
             value = lines[i + 1].split("#", 1)[0].strip()
+            value = names.get(value, value)
             if value.startswith('f"') and "{config['train_env']}" in value:
                 candidates = [value[2:-1].replace("{config['train_env']}", e) for e in train_envs]
             elif value.startswith('"'):
                 candidates = [value.strip('"')]
-            elif value in names:
-                candidates = [names[value]]
             else:
                 raise AssertionError(f"{smk.name}: rule {rule}: cannot read conda: {value!r}")
             for rel in candidates:
