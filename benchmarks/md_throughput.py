@@ -4,8 +4,8 @@ Run after the workflow has made the production runs (``snakemake -c2 md_all``):
 
     python benchmarks/md_throughput.py [--results results] [--stage biased]
 
-For each system it reads the workflow's rule benchmark (results/benchmarks/md/
-{system}_{stage}.tsv: wall time of the whole rule, grompp, mdrun, copies and Python start
+For each system it reads the workflow's rule benchmark (results/benchmarks/rules/
+md_dynamics/{system}_{stage}.tsv: wall time of the whole rule, grompp, mdrun, copies and Python start
 included) and mdrun's own ns/day from the run's md.log, then runs the rule's rendered mdp
 by hand in a scratch directory (``gmx grompp`` + ``gmx mdrun -nt <threads>``, the same
 inputs and thread count) and times it. Writes results/benchmarks/md_throughput.csv.
@@ -86,7 +86,7 @@ def measure(results: Path, system: str, stage: str) -> dict:
     top = topo / ("topol_biased.top" if stage == "biased" else "topol.top")
     ns = int(mdp_value(mdp, "nsteps")) * float(mdp_value(mdp, "dt")) / 1000.0
     threads = mdrun_threads(run / "md.log")
-    bench = pd.read_csv(results / "benchmarks" / "md" / f"{system}_{stage}.tsv", sep="\t")
+    bench = pd.read_csv(results / "benchmarks" / "rules" / "md_dynamics" / f"{system}_{stage}.tsv", sep="\t")
     rule_s = float(bench["s"].iloc[-1])
     rule_cpu = float(bench["cpu_time"].iloc[-1])
     log.info("%s %s: %.3g ns, by hand on %d thread(s) ...", system, stage, ns, threads)

@@ -198,3 +198,34 @@ def test_wildcard_constraints_are_declared_once():
     literal = [p.name for p in RULES.glob("*.smk") if p.name != "common.smk"
                and re.search(r'"results/', p.read_text())]
     assert not literal, f"rule files spelling results/ instead of mdcv.workflow.paths: {literal}"
+
+
+def test_train_variants_declare_what_each_train_job_writes():
+    cfg = mdcv_config.load([ROOT / "config" / "paper.yaml"], ROOT)
+    variants = params.train_variants(cfg, targets.trainings(cfg))
+    assert variants["crossfit_learner"] == ["generator-uniform"]  # folds: 4, holdout 0.2
+    assert "generator-uniform-heavy" in variants["selecting_learner"]  # validation 0.2
+    assert "transfer-ala" in variants["plain_learner"]
+    assert params.TRAIN_VARIANTS["crossfit_learner"][-2:] == ("validation", "members")
+    # a learner whose files differ between systems is declared with the common files only
+    mixed = mdcv_config.deep_merge(cfg, {"md": {"systems": {"ala2-water": {"training": {
+        "generator-uniform": {"folds": 0}}}}}})
+    assert "generator-uniform" in params.train_variants(mixed, targets.trainings(mixed))[
+        "plain_learner"]
+
+
+def test_a_crossfit_train_job_declares_its_members_files(cfg):
+    from mdcv.workflow.jobs import Jobs
+
+    paper = mdcv_config.load([ROOT / "config" / "paper.yaml"], ROOT)
+    wc = {"system": "ala2-vacuum", "crossfit_learner": "generator-uniform"}
+
+    class Wildcards(dict):
+        __getattr__ = dict.__getitem__
+
+    job = Jobs(paper, ROOT / "workflow" / "mdp").train_inputs(Wildcards(wc))
+    assert job["members"] == [f"results/ala2-vacuum/models/generator-uniform/folds/{j}/model.pt"
+                              for j in range(4)]
+    assert "results/ala2-vacuum/models/generator-uniform/folds/3/validation.csv" in \
+        job["member_files"]
+    assert params.learner_name(Wildcards(wc)) == "generator-uniform"

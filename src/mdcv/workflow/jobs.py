@@ -81,12 +81,16 @@ class Jobs:
         return params.learner(self.config, wc.system, params.learner_name(wc))
 
     def train_inputs(self, wc) -> dict:
-        """A training job's dataset and, for a cross-fitted learner's ``train`` job, the
-        members' model files it averages."""
+        """A training job's dataset and, for a cross-fitted learner's ``train`` job, its
+        members: ``members`` (each model.pt, in fold order) and ``member_files`` (every
+        file of their model directories, which the averaging reads)."""
         name = params.learner_name(wc)
         out = {"dataset": inputs.learner_dataset(self.config, wc.system, name)}
         if "fold" not in wc.keys():
             out["members"] = inputs.fold_models(self.config, wc.system, name)
+            out["member_files"] = [paths.model_file(wc.system, name, key, j)
+                                   for j in range(params.folds(self.config, wc.system, name))
+                                   for key in params.FOLD_FILES]
         return out
 
     def train_seed(self, wc) -> int:
