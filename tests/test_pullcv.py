@@ -157,6 +157,38 @@ def test_the_block_names_groups_coordinates_and_the_awh_bias(tmp_path):
         pullcv.pull_block(cvs, 10, awh={**awh, "start": [-3.0]})
 
 
+def test_a_trained_model_directory_exports(tmp_path):
+    from mdcv.config import learner_defaults
+    from mdcv.data import Dataset
+    from mdcv.learn.learners import learner_class
+    from mdcv.learn.learners.base import train_and_save
+    from mdcv.learn.modeldir import ModelDir
+
+    x = frames().float().numpy()
+    ds = Dataset(x=x, w=np.ones(len(x)), t=np.arange(len(x), dtype=float),
+                 traj=np.zeros(len(x), int), extra={"kT": np.float64(2.494)})
+    s = learner_defaults("generator")
+    s.update(kind="generator", name="g", k=2, layers=[6, 6], steps=5, batch_size=100,
+             log_every=5, checkpoint_every=5, average_last=5, galerkin_cells=4,
+             galerkin_cells_rest=2, threads=1, device="cpu", diffusion="uniform",
+             features="dihedrals", dihedrals=["phi", "psi", "phi_cb"])
+    train_and_save(learner_class("generator"), ds, s, tmp_path / "m", tmp_path / "ck.pt", seed=1)
+    m = pullcv.load_model(tmp_path / "m")
+    assert m.pre.names == ["phi", "psi", "phi_cb"]
+    block = pullcv.pull_block([pullcv.from_model(m, 0), pullcv.from_model(m, 1)], nstxout=10)
+    xt = torch.as_tensor(x[:50])
+    with torch.no_grad():
+        expected = ModelDir(tmp_path / "m").load_torchscript()(xt).double().numpy()
+        theta = m.pre.angles(xt.double()).numpy()
+    for j, text in enumerate(block.expressions):
+        got = expression.evaluate(text, variables(theta))
+        np.testing.assert_allclose(got, expected[:, j], atol=1e-5, rtol=1e-5)
+    s.update(features="cartesian", dihedrals=None, name="plain")
+    train_and_save(learner_class("generator"), ds, s, tmp_path / "p", tmp_path / "cp.pt", seed=1)
+    with pytest.raises(ConfigError, match="'plain' was not trained on dihedrals"):
+        pullcv.load_model(tmp_path / "p")
+
+
 def test_only_dihedral_models_export():
     plain = EigenfunctionModel(66, 1, [4])
     with pytest.raises(ConfigError, match="train it with features: dihedrals"):

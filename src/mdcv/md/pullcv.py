@@ -149,6 +149,40 @@ def from_model(model, component: int = 0) -> CVNetwork:
     return CVNetwork(names, atoms, [t for t, _ in parts], float(mix @ out_shift), acts.pop())
 
 
+def load_model(model_dir):
+    """The trained model of a model directory (its model.pt), for :func:`from_model`.
+
+    Only models of learners with ``features: dihedrals`` (kinds generator, autoencoder,
+    regularized_autoencoder; not a cross-fitted average).
+    """
+    from mdcv.learn.modeldir import ModelDir
+    from mdcv.learn.models import AutoencoderModel, EigenfunctionModel
+    from mdcv.md.dihedrals import DihedralFeatures, resolve
+
+    md = ModelDir(model_dir)
+    saved = md.load_state()
+    settings, state = saved["hyperparameters"]["settings"], saved["state_dict"]
+    if settings.get("features") != "dihedrals" or "pre.quads" not in state:
+        raise ConfigError(f"{md.model}: learner {settings.get('name')!r} was not trained on "
+                          "dihedrals; only such a CV can become a pull coordinate (set "
+                          "features: dihedrals)")
+    names, _ = resolve(settings.get("dihedrals"))
+    pre = DihedralFeatures(state["pre.quads"], saved["hyperparameters"]["dim"] // 3, names,
+                           state["pre.solute_quads"])
+    if saved["class"] == "EigenfunctionModel":
+        model = EigenfunctionModel(pre.out_dim, int(settings["k"]), settings["layers"],
+                                   settings["activation"], settings["architecture"],
+                                   settings["bounded_first"], pre=pre)
+    elif saved["class"] == "AutoencoderModel":
+        model = AutoencoderModel(pre.out_dim, int(settings["k"]), settings["encoder_layers"],
+                                 settings["decoder_layers"], settings["activation"], pre=pre)
+    else:
+        raise ConfigError(f"{md.model}: a {saved['class']} cannot be exported; export one "
+                          "network (a cross-fitting member's folds/<j>/ directory)")
+    model.load_state_dict(state)
+    return model.double().eval()
+
+
 def _num(value: float) -> str:
     return np.format_float_positional(float(value), precision=_DIGITS, unique=False,
                                       fractional=False, trim="-")
