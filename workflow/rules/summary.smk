@@ -1,21 +1,25 @@
 # The results summary: one page from the study's tables, model directories and per-rule
 # benchmarks, with its provenance (mdcv.analysis.summary, mdcv.workflow.provenance).
 from mdcv.analysis.summary import SECTIONS as SUMMARY_SECTIONS  # noqa: E402
+from mdcv.workflow import paths as summary_paths  # noqa: E402
 from mdcv.workflow import provenance  # noqa: E402
+from mdcv.workflow import targets as summary_targets  # noqa: E402
 
-SUMMARY_DIR = "results/summary"
+SUMMARY_DIR = f"{summary_paths.RESULTS}/summary"
 
 
 def summary_trainings():
     """(system, learner, model directory) of every training the config runs."""
-    return [[s, name, f"results/{s}/models/{name}"] for s, name in plan_targets.trainings(config)]
+    return [[s, name, str(summary_paths.model_dir(s, name).root)]
+            for s, name in summary_targets.trainings(config)]
 
 
 rule summary:
     input:
         targets=all_targets(),
-        tables=[t for t in all_targets() if t.startswith("results/tables/") and t.endswith(".csv")],
-        models=[f"{root}/eigenvalues.csv" for _, _, root in summary_trainings()],
+        tables=[t for t in all_targets() if t.startswith(summary_paths.TABLES + "/")],
+        models=[summary_paths.model_file(s, name, key) for s, name in summary_targets.trainings(config)
+                for key in ("eigenvalues", "run")],
     output:
         index=f"{SUMMARY_DIR}/index.md",
         html=report(f"{SUMMARY_DIR}/index.html", caption="../report/summary.rst",
@@ -28,10 +32,10 @@ rule summary:
                                             Path(workflow.basedir, "config", "config.yaml"),
                                             workflow.basedir),
         config=config,
-        benchmarks="results/benchmarks/rules",
+        benchmarks=summary_paths.BENCHMARKS,
         models=summary_trainings(),
     log:
-        "results/logs/summary.log",
+        summary_paths.log("summary"),
     threads: 1
     resources:
         mem_mb=2000,
