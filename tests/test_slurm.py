@@ -39,6 +39,7 @@ ENABLED, WHY = _enabled()
 
 @pytest.mark.slow
 @pytest.mark.slurm
+@pytest.mark.snakemake
 @pytest.mark.skipif(not ENABLED, reason=WHY)
 def test_workflow_runs_on_a_real_slurm_cluster(tmp_path):
     env = {**os.environ, "MDCV_SLURM_DIR": str(tmp_path / "slurm"),
