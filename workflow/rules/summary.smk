@@ -6,19 +6,16 @@ from mdcv.workflow import provenance  # noqa: E402
 from mdcv.workflow import targets as summary_targets  # noqa: E402
 
 SUMMARY_DIR = f"{summary_paths.RESULTS}/summary"
-
-
-def summary_trainings():
-    """(system, learner, model directory) of every training the config runs."""
-    return [[s, name, str(summary_paths.model_dir(s, name).root)]
-            for s, name in summary_targets.trainings(config)]
+# (system, learner, model directory) of every training the config runs.
+SUMMARY_MODELS = [[s, name, str(summary_paths.model_dir(s, name).root)]
+                  for s, name in summary_targets.trainings(config)]
 
 
 rule summary:
     input:
         targets=all_targets(),
-        tables=[t for t in all_targets() if t.startswith(summary_paths.TABLES + "/")],
-        models=[summary_paths.model_file(s, name, key) for s, name in summary_targets.trainings(config)
+        tables=[t for t in all_targets() if t.startswith(f"{summary_paths.TABLES}/")],
+        models=[summary_paths.model_file(s, name, key) for s, name, _ in SUMMARY_MODELS
                 for key in ("eigenvalues", "run")],
     output:
         index=f"{SUMMARY_DIR}/index.md",
@@ -33,7 +30,7 @@ rule summary:
                                             workflow.basedir),
         config=config,
         benchmarks=summary_paths.BENCHMARKS,
-        models=summary_trainings(),
+        models=SUMMARY_MODELS,
     log:
         summary_paths.log("summary"),
     threads: 1
