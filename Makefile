@@ -31,6 +31,7 @@ experiment: setup
 
 ## copy a finished run's summary and key figures to docs/results/$(RUN)/ (RUN=default or an experiment)
 publish:
+	@test -n "$(RUN)" || { echo "usage: make publish RUN=default|<experiment>"; exit 2; }
 	$(BIN)/python scripts/publish.py $(RUN)
 
 ## the paper-scale study (meant for a cluster: add --profile profiles/slurm)
