@@ -198,24 +198,62 @@ def test_only_dihedral_models_export():
         pullcv.from_model(relu)
 
 
-@pytest.mark.gromacs
-@pytest.mark.slow
-def test_gromacs_evaluates_the_exported_cv_as_the_network(tmp_path):
-    """20 steps of vacuum alanine under a 2D AWH bias along two exported CV components:
-    pullx.xvg's CV values equal the network on the saved (full-precision) frames."""
+@pytest.fixture(scope="module")
+def vacuum(tmp_path_factory):
+    """A built vacuum system: conf.gro, topol.top, base.ndx (gromacs tests only)."""
+    from test_gromacs import VACUUM
+
+    from mdcv.md import topology
+
+    d = tmp_path_factory.mktemp("vacuum")
+    molecule.write_pdb(d / "ala2.pdb")
+    topology.build_system(d / "ala2.pdb", d / "conf.gro", d / "topol.top", d / "build.log",
+                          VACUUM)
+    topology.write_index(d / "base.ndx", topology.count_atoms(d / "conf.gro"))
+    return d
+
+
+def run_gmx(system, work, block: pullcv.PullCV) -> dict[str, np.ndarray]:
+    """20 steps (1 fs) of vacuum alanine with ``block``, full-precision frames every 5:
+    pullx (and pullf) rows, frame times (ps) and coordinates (n, 66) nm."""
     import mdtraj as md
     from test_gromacs import MDP_DIR, VACUUM
 
-    from mdcv.md import gromacs, mdp, topology
+    from mdcv.md import gromacs, mdp
 
-    molecule.write_pdb(tmp_path / "ala2.pdb")
-    topology.build_system(tmp_path / "ala2.pdb", tmp_path / "conf.gro", tmp_path / "topol.top",
-                          tmp_path / "build.log", VACUUM)
-    topology.write_index(tmp_path / "base.ndx", topology.count_atoms(tmp_path / "conf.gro"))
+    work.mkdir()
+    text = mdp.dynamics_mdp(VACUUM, "nvt", 0.02, MDP_DIR)
+    (work / "cv.mdp").write_text(re.sub(r"(?m)^nstxout\s*=.*$", "nstxout = 5", text) + block.mdp)
+    block.write_index(system / "base.ndx", work / "cv.ndx")
+    gromacs.grompp(work / "cv.mdp", system / "conf.gro", system / "topol.top", work / "cv.tpr",
+                   work / "grompp.log", index=work / "cv.ndx")
+    gromacs.mdrun(work / "cv.tpr", work / "run", work / "mdrun.log",
+                  extra=["-px", "pullx.xvg", "-pf", "pullf.xvg"])
+    traj = md.load(str(work / "run" / "md.trr"), top=str(system / "conf.gro"))
+    out = {"pullx": pullcv.read_xvg(work / "run" / "pullx.xvg"), "time": traj.time,
+           "x": torch.as_tensor(traj.xyz.astype(np.float64).reshape(traj.n_frames, -1))}
+    if (work / "run" / "pullf.xvg").exists():
+        out["pullf"] = pullcv.read_xvg(work / "run" / "pullf.xvg")
+    return out
+
+
+def small_cv_model() -> EigenfunctionModel:
+    """k = 2 on the six default dihedrals, scaled so |CV| < 1: pullx.xvg's six
+    significant digits then resolve 1e-6."""
     m = model([8, 8], k=2, architecture="shared")
     with torch.no_grad():
-        m.out_scale.mul_(0.2)  # |CV| < 1: pullx.xvg's 6 significant digits resolve 1e-6
+        m.out_scale.mul_(0.2)
         m.out_shift.mul_(0.2)
+    return m
+
+
+@pytest.mark.gromacs
+@pytest.mark.slow
+def test_gromacs_evaluates_the_exported_cv_as_the_network(vacuum, tmp_path):
+    """A 2D AWH bias along two exported CV components (scratch layout): pullx.xvg's CV
+    values equal the network on the saved full-precision frames to 1e-5."""
+    m = small_cv_model()
+    with torch.no_grad():
         values = m(frames())
     awh = {"potential": "convolved", "seed": 1, "nstout": 100, "nstsample": 10,
            "nsamples_update": 10, "error_init": 10.0, "force_constant": 2000.0,
@@ -223,22 +261,36 @@ def test_gromacs_evaluates_the_exported_cv_as_the_network(tmp_path):
            "end": (values.max(0).values + 0.5).tolist()}
     block = pullcv.pull_block([pullcv.from_model(m, 0), pullcv.from_model(m, 1)], nstxout=5,
                               awh=awh, layout="scratch")
-    text = re.sub(r"(?m)^nstxout\s*=.*$", "nstxout = 5", mdp.dynamics_mdp(VACUUM, "nvt", 0.02,
-                                                                          MDP_DIR))
-    (tmp_path / "cv.mdp").write_text(text + block.mdp)
-    block.write_index(tmp_path / "base.ndx", tmp_path / "cv.ndx")
-    gromacs.grompp(tmp_path / "cv.mdp", tmp_path / "conf.gro", tmp_path / "topol.top",
-                   tmp_path / "cv.tpr", tmp_path / "grompp.log", index=tmp_path / "cv.ndx")
-    gromacs.mdrun(tmp_path / "cv.tpr", tmp_path / "run", tmp_path / "mdrun.log",
-                  extra=["-px", "pullx.xvg"])
-    pullx = pullcv.read_xvg(tmp_path / "run" / "pullx.xvg")
-    traj = md.load(str(tmp_path / "run" / "md.trr"), top=str(tmp_path / "conf.gro"))
-    np.testing.assert_allclose(traj.time, pullx[:, 0], atol=1e-6)
+    out = run_gmx(vacuum, tmp_path / "awh", block)
+    pullx = out["pullx"]
     assert len(pullx) == 5
-    x = torch.as_tensor(traj.xyz.astype(np.float64).reshape(traj.n_frames, -1))
+    np.testing.assert_allclose(out["time"], pullx[:, 0], atol=1e-6)
     with torch.no_grad():
-        expected = m(x).numpy()
-        theta = m.pre.angles(x).numpy()
+        expected = m(out["x"]).numpy()
+        theta = m.pre.angles(out["x"]).numpy()
     np.testing.assert_allclose(pullx[:, 1:7], np.degrees(theta), atol=2e-3)  # pullx: degrees
     assert np.abs(expected).max() < 1
     np.testing.assert_allclose(pullx[:, block.cv_coords], expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.gromacs
+@pytest.mark.slow
+def test_gromacs_applies_the_cv_force_to_the_dihedrals_by_the_chain_rule(vacuum, tmp_path):
+    """Umbrellas on two exported CVs: the force on each dihedral (pullf.xvg, kJ/mol/rad)
+    is Σ_c F_c ∂CV_c/∂θ; none reaches the scratch coordinates."""
+    m = small_cv_model()
+    cvs = [pullcv.from_model(m, 0), pullcv.from_model(m, 1)]
+    block = pullcv.pull_block(cvs, nstxout=5, nstfout=5, layout="scratch",
+                              umbrella={"k": 5000.0, "init": [0.3, -0.2]})
+    out = run_gmx(vacuum, tmp_path / "umbrella", block)
+    pullx, pullf = out["pullx"], out["pullf"]
+    theta, h = np.radians(pullx[:, 1:7]), 1e-6
+    grads = np.stack([np.stack([(cv(theta + h * e) - cv(theta - h * e)) / (2 * h)
+                                for e in np.eye(6)], 1) for cv in cvs], 1)  # (n, 2, 6)
+    force_cv = pullf[:, block.cv_coords]
+    np.testing.assert_allclose(force_cv, -5000.0 * (pullx[:, block.cv_coords] - [0.3, -0.2]),
+                               rtol=1e-4, atol=1e-3)
+    expected = np.einsum("nc,ncj->nj", force_cv, grads)
+    assert np.abs(expected).max() > 1.0  # a real force, kJ/mol/rad
+    np.testing.assert_allclose(pullf[:, 1:7], expected, rtol=1e-4, atol=1e-3)
+    assert np.abs(pullf[:, block.scratch_coords]).max() == 0

@@ -10,15 +10,19 @@ an expression. Pull coordinates, in order:
 2. scratch coordinates (``distance``, umbrella, k = 0) whose variables hold hidden
    activations: the CV's expression assigns them first (``x8=tanh(…),…``);
 3. one ``transformation`` coordinate per exported CV component, biased by AWH (start,
-   end in CV units, force constant kJ/mol/CV², diffusion CV²/ps) or unbiased (k = 0).
+   end in CV units, force constant kJ/mol/CV², diffusion CV²/ps), by an umbrella, or
+   only recorded (k = 0). GROMACS applies the force on it to the dihedrals by the chain
+   rule (a backward loop over the coordinates); the scratch variables are assigned
+   before use, so no force reaches the scratch coordinates.
 
 muparser rejects expressions of 20,000 characters or more (grompp aborts without a
 useful message), so every expression is checked here. Inlining every layer grows with
 the product of the widths; storing hidden layers in scratch coordinates with their sum.
 GROMACS takes a finite difference w.r.t. every lower coordinate at every step, so a
 transformation coordinate costs (lower coordinates + 1) evaluations: ``layout="auto"``
-picks the layout with the smaller (lower + 1) × length. ``pull-nstfout`` is 0: a
-restart with ``-cpi`` fails on pull force output unless ``-px``/``-pf`` name the files.
+picks the layout with the smaller (lower + 1) × length. ``pull-nstfout`` is 0 unless
+asked for: a restart with ``-cpi`` fails on pull force output unless ``-px``/``-pf``
+name the files.
 """
 
 from __future__ import annotations
@@ -299,14 +303,20 @@ def _layout_for(cvs: Sequence[CVNetwork], layout: str, n_dihedrals: int):
 
 
 def pull_block(cvs: CVNetwork | Sequence[CVNetwork], nstxout: int, awh: Mapping | None = None,
-               layout: str = "auto") -> PullCV:
+               layout: str = "auto", umbrella: Mapping | None = None,
+               nstfout: int = 0) -> PullCV:
     """The pull (and AWH) .mdp block of one or more CV components on the same dihedrals.
 
-    ``nstxout``: steps between pullx.xvg rows. ``awh`` (None: the CVs are only
-    recorded): ``potential``, ``seed``, ``nstout`` (a multiple of nstenergy),
-    ``nstsample``, ``nsamples_update``, ``error_init`` (kJ/mol), ``force_constant``
-    (kJ/mol/CV²), ``diffusion`` (CV²/ps), ``start``/``end`` (one per component, CV units).
+    ``nstxout``: steps between pullx.xvg rows. ``awh``: ``potential``, ``seed``,
+    ``nstout`` (a multiple of nstenergy), ``nstsample``, ``nsamples_update``,
+    ``error_init`` (kJ/mol), ``force_constant`` (kJ/mol/CV²), ``diffusion`` (CV²/ps),
+    ``start``/``end`` (one per component, CV units). Or ``umbrella``: ``k``
+    (kJ/mol/CV²) and ``init`` (one centre per component, CV units). Neither: the CVs
+    are only recorded. ``nstfout`` > 0 writes pullf.xvg (forces: kJ/mol/rad on the
+    dihedrals); mdrun then needs ``-px``/``-pf`` to restart from a checkpoint.
     """
+    if awh and umbrella:
+        raise ConfigError("a CV takes an AWH bias or an umbrella, not both")
     cvs = [cvs] if isinstance(cvs, CVNetwork) else list(cvs)
     atoms = cvs[0].atoms
     if any(not np.array_equal(cv.atoms, atoms) for cv in cvs):
@@ -322,7 +332,7 @@ def pull_block(cvs: CVNetwork | Sequence[CVNetwork], nstxout: int, awh: Mapping 
     lines = ["; CV network as a transformation pull coordinate (mdcv.md.pullcv)",
              "pull = yes", f"pull-ngroups = {len(unique)}",
              f"pull-ncoords = {cv_coords[-1]}", f"pull-nstxout = {int(nstxout)}",
-             "pull-nstfout = 0"]
+             f"pull-nstfout = {int(nstfout)}"]
     lines += [f"pull-group{group_no[a]}-name = cv_a{a}" for a in unique]
     for c, (quad, name) in enumerate(zip(atoms, cvs[0].names, strict=True), start=1):
         g = [group_no[int(a)] for a in quad]
@@ -334,8 +344,13 @@ def pull_block(cvs: CVNetwork | Sequence[CVNetwork], nstxout: int, awh: Mapping 
         lines += [f"pull-coord{c}-type = umbrella", f"pull-coord{c}-geometry = distance",
                   f"pull-coord{c}-groups = 1 2", f"pull-coord{c}-k = 0"]
     for j, (c, text) in enumerate(zip(cv_coords, texts, strict=True)):
-        kind = (["external-potential", f"pull-coord{c}-potential-provider = awh"] if awh
-                else ["umbrella", f"pull-coord{c}-k = 0"])
+        if awh:
+            kind = ["external-potential", f"pull-coord{c}-potential-provider = awh"]
+        elif umbrella:
+            kind = ["umbrella", f"pull-coord{c}-k = {umbrella['k']}",
+                    f"pull-coord{c}-init = {_num(list(umbrella['init'])[j])}"]
+        else:
+            kind = ["umbrella", f"pull-coord{c}-k = 0"]
         lines += [f"; coordinate {c}: CV component {j}", f"pull-coord{c}-type = {kind[0]}",
                   *kind[1:], f"pull-coord{c}-geometry = transformation",
                   f"pull-coord{c}-expression = {text}"]
