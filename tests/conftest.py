@@ -3,12 +3,15 @@
 Markers (declared in pyproject.toml): ``slow`` (real workflow runs, minutes),
 ``gromacs`` (needs the gmx command line: skipped here when it is missing, so a test
 never checks for gmx itself), ``snakemake`` (launches Snakemake subprocesses: lint,
-dry runs) and ``slurm``. ``make test-fast`` deselects ``slow`` and ``snakemake``.
+dry runs; an unmarked test that starts one fails) and ``slurm``. ``make test-fast``
+deselects ``slow`` and ``snakemake``.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gromacs"):
             item.add_marker(skip)
+
+
+def _launches_snakemake(args) -> bool:
+    words = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+    return any(os.path.basename(os.fsdecode(w)) == "snakemake" for w in words[:3])
+
+
+@pytest.fixture(autouse=True)
+def snakemake_needs_its_marker(request, monkeypatch):
+    """A test that starts Snakemake without the ``snakemake`` marker fails at once."""
+    if request.node.get_closest_marker("snakemake"):
+        return
+    popen_init = subprocess.Popen.__init__
+
+    def guarded(self, args, *more, **kw):
+        if _launches_snakemake(args):
+            raise AssertionError(f"{request.node.nodeid} launches Snakemake: mark it "
+                                 "@pytest.mark.snakemake (make test-fast leaves those out)")
+        popen_init(self, args, *more, **kw)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
 
 
 @pytest.fixture(autouse=True)
