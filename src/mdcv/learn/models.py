@@ -10,6 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mdcv.learn.gradients import identity_jacobian, mlp_jacobian, values_and_gradients
+
+__all__ = ["ACTIVATIONS", "AutoencoderModel", "EigenfunctionModel", "Standardize", "evaluate_in_chunks",
+           "export_torchscript", "mlp", "values_and_gradients"]
+
 ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "silu": nn.SiLU, "elu": nn.ELU,
                "relu": nn.ReLU}
 
@@ -83,6 +88,21 @@ class EigenfunctionModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (self.raw(x) * self.out_scale + self.out_shift) @ self.mix.T
 
+    def forward_jacobian(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs f (n, k) and ∂f/∂y (n, k, m) for y = pre(x) (n, m), by forward
+        propagation (:mod:`mdcv.learn.gradients`, grad_mode ``forward_jacobian``)."""
+        z = self.standardize(y)
+        start = identity_jacobian(y.shape[1], self.standardize.scale, y)
+        outs, jacs = zip(*(mlp_jacobian(net, z, start) for net in self.nets), strict=True)
+        out, jac = torch.cat(outs, dim=1), torch.cat(jacs, dim=2)  # (n, k), (m, n, k)
+        if self.bounded_first:
+            t = torch.tanh(out[:, :1])
+            jac = torch.cat([(1 - t * t) * jac[..., :1], jac[..., 1:]], dim=2)
+            out = torch.cat([t, out[:, 1:]], dim=1)
+        out = (out * self.out_scale + self.out_shift) @ self.mix.T
+        jac = (jac * self.out_scale) @ self.mix.T
+        return out, jac.permute(1, 2, 0)
+
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, w: torch.Tensor) -> None:
         """Fit the input standardization and set outputs to weighted mean 0, variance 1."""
@@ -93,23 +113,6 @@ class EigenfunctionModel(nn.Module):
         std = (wn * (raw - mean) ** 2).sum(0).sqrt().clamp_min(1e-8)
         self.out_scale.copy_(1.0 / std)
         self.out_shift.copy_(-mean / std)
-
-
-def values_and_gradients(model: nn.Module, x: torch.Tensor, create_graph: bool = False
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Model outputs f (n, k) and their gradients ∂f_i/∂x (n, k, d), by autograd.
-
-    One backward pass per output (k is small); never a loop over samples.
-    """
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        f = model(x)
-        grads = [
-            torch.autograd.grad(f[:, i].sum(), x, create_graph=create_graph,
-                                retain_graph=True)[0]
-            for i in range(f.shape[1])
-        ]
-    return f, torch.stack(grads, dim=1)
 
 
 def evaluate_in_chunks(model: nn.Module, x: torch.Tensor, chunk: int = 200_000,
@@ -157,6 +160,13 @@ class AutoencoderModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(self.standardize(self.pre(x)))
+
+    def forward_jacobian(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """CVs ξ (n, k) and ∂ξ/∂y (n, k, m) for y = pre(x) (n, m), by forward
+        propagation (:mod:`mdcv.learn.gradients`, grad_mode ``forward_jacobian``)."""
+        start = identity_jacobian(y.shape[1], self.standardize.scale, y)
+        out, jac = mlp_jacobian(self.encoder, self.standardize(y), start)
+        return out, jac.permute(1, 2, 0)
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
         """What the decoder reconstructs: the standardized (pre-processed) input."""

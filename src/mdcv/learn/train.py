@@ -77,7 +77,7 @@ def data_digest(*arrays) -> str:
 # Settings added after checkpoints existed, with the value that reproduces the old runs:
 # left out of the fingerprint at that value, so those checkpoints stay valid.
 # (input_noise is not listed: checkpoints since it was added carry input_noise 0.0.)
-NEUTRAL_SETTINGS = {"weight_decay": 0.0}
+NEUTRAL_SETTINGS = {"weight_decay": 0.0, "grad_mode": "double_backward"}
 
 
 def fingerprint(settings: dict, n: int, seed: int, data: str = "") -> str:

@@ -32,6 +32,7 @@ import torch
 from mdcv.data import Dataset, normalized_weights
 from mdcv.learn import spectral
 from mdcv.learn.diffusion import coefficients
+from mdcv.learn.gradients import DEFAULT_MODE, check_mode
 from mdcv.learn.inputs import input_layer
 from mdcv.learn.learners.base import BaseLearner, Readout, eigen_table
 from mdcv.learn.learners.generator import default_omega
@@ -115,11 +116,12 @@ class RegularizedAutoencoderLearner(AutoencoderLearner):
         diffusion, self.unit = coefficients(dataset, settings)
         self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
         self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
+        self.grad_mode = check_mode(settings.get("grad_mode", DEFAULT_MODE))
 
     def batch_loss(self, idx):
         x, w = self.x[idx], self.w[idx]
         s = self.settings
-        z, grad = values_and_gradients(self.model, x, create_graph=True)
+        z, grad = values_and_gradients(self.model, x, create_graph=True, mode=self.grad_mode)
         target = self.model.target(x)
         loss, parts = regularized_autoencoder_loss(
             target, self.model.decode_standardized(z), z, grad, w, self.diffusion, self.omega,

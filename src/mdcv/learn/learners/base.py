@@ -86,6 +86,10 @@ class BaseLearner(abc.ABC):
     selects_model: ClassVar[bool] = False
     #: The network being trained (set by the subclass's ``__init__``).
     model: torch.nn.Module
+    #: How a loss that needs ∂f/∂x computes it (setting ``grad_mode``,
+    #: :data:`mdcv.learn.gradients.GRAD_MODES`); None for losses without input gradients.
+    #: Recorded in run.json.
+    grad_mode: str | None = None
 
     def __init__(self, dataset: Dataset, settings: dict, device: torch.device):
         self.dataset = dataset
@@ -177,8 +181,8 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
 
     Files (:class:`mdcv.learn.modeldir.ModelDir`): model.pt (state dict +
     hyper-parameters), model.ts (TorchScript), history.csv, eigenvalues.csv,
-    readouts.csv, cv.npz, run.json (device, wall time; the selected step with model
-    selection) and, with model selection, validation.csv (step, score); which of them
+    readouts.csv, cv.npz, run.json (device, grad_mode, wall time; the selected step with
+    model selection) and, with model selection, validation.csv (step, score); which of them
     a job writes: :func:`mdcv.learn.modeldir.written`.
     """
     Path(outdir).mkdir(parents=True, exist_ok=True)
@@ -190,8 +194,9 @@ def train_and_save(learner_cls, dataset: Dataset, settings: dict, outdir: str | 
     learner = learner_cls(dataset, settings, device)
     result = fit(learner, settings, checkpoint, seed)
     readout = learner.readout(result)
-    info = {"device": result.device, "wall_s": result.wall_s, "resumed_from_step": result.resumed_from,
-            "torch": torch.__version__, "threads": torch.get_num_threads(), **readout.info,
+    info = {"device": result.device, "grad_mode": learner.grad_mode, "wall_s": result.wall_s,
+            "resumed_from_step": result.resumed_from, "torch": torch.__version__,
+            "threads": torch.get_num_threads(), **readout.info,
             **{k: v for k, v in result.extra.items() if k != "validation"}}
     md = save_model_dir(outdir, learner.model, dataset, learner.hyperparameters(),
                         result.history, readout, info, result.extra.get("validation"))

@@ -37,6 +37,7 @@ import torch
 
 from mdcv.learn import spectral
 from mdcv.learn.diffusion import coefficients
+from mdcv.learn.gradients import DEFAULT_MODE, check_mode
 from mdcv.learn.inputs import input_layer
 from mdcv.learn.learners.base import EIGEN_COLUMNS, BaseLearner, Readout, eigen_table
 from mdcv.learn.losses import deflate, generator_loss
@@ -71,6 +72,7 @@ class GeneratorLearner(BaseLearner):
         diffusion, self.unit = coefficients(dataset, settings)
         self.diffusion = torch.as_tensor(diffusion, dtype=torch.float32, device=device)
         self.omega = torch.as_tensor(omega, dtype=torch.float32, device=device)
+        self.grad_mode = check_mode(settings.get("grad_mode", DEFAULT_MODE))
         if pre is None:  # `features: dihedrals` or `align`/`atoms`: ∇f is w.r.t. simulated x
             pre = input_layer(dataset, settings)
         self.model = EigenfunctionModel(
@@ -133,7 +135,8 @@ class GeneratorLearner(BaseLearner):
                                        dtype=x.dtype)
 
     def batch_loss(self, idx):
-        f, grad = values_and_gradients(self.model, self.batch_inputs(idx), create_graph=True)
+        f, grad = values_and_gradients(self.model, self.batch_inputs(idx), create_graph=True,
+                                       mode=self.grad_mode)
         loss, parts = generator_loss(f, grad, self.batch_weights(idx), self.diffusion, self.omega,
                                      self.settings["alpha"], self.settings["deflation"])
         scalars = {"penalty": parts["penalty"].detach()}
