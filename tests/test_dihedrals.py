@@ -148,3 +148,32 @@ def test_generator_on_dihedrals_trains_with_the_unchanged_loss(tmp_path):
     assert np.isfinite(table["eigenvalue"]).all() and (table["eigenvalue"] > 0).all()
     scripted = torch.jit.load(str(tmp_path / "m" / "model.ts"))
     assert scripted(torch.as_tensor(ds.x[:5])).shape == (5, 2)
+
+
+def test_the_config_check_catches_bad_dihedral_learners(root):
+    import copy
+
+    from mdcv.config import load
+    from mdcv.config.checks import check
+
+    base = load(base_dir=root)
+    base["learners"]["gd"] = {"kind": "generator", "features": "dihedrals"}
+    check(base, root)
+    bad = {"align": ({"align": True}, "remove align and atoms"),
+           "name": ({"dihedrals": ["phi", "chi"]}, "unknown dihedral 'chi'"),
+           "list": ({"features": "cartesian", "dihedrals": ["phi"]}, "set that or remove")}
+    for change, message in bad.values():
+        cfg = copy.deepcopy(base)
+        cfg["learners"]["gd"].update(change)
+        with pytest.raises(ConfigError, match=f"learner 'gd' on system 'ala2-vacuum': .*{message}"):
+            check(cfg, root)
+    cfg = copy.deepcopy(base)
+    cfg["md"]["features"]["atoms"] = "heavy"
+    check(cfg, root)  # the default dihedrals are heavy-atom dihedrals
+    cfg["learners"]["gd"]["dihedrals"] = [[4, 6, 8, 9]]
+    with pytest.raises(ConfigError, match=r"hydrogen atoms \[9\], but md.features.atoms is heavy"):
+        check(cfg, root)
+    cfg = copy.deepcopy(base)
+    cfg["toy"]["learners"].append("gd")
+    with pytest.raises(ConfigError, match="on toy system .*needs a molecule"):
+        check(cfg, root)

@@ -77,3 +77,24 @@ def check(config: dict, base_dir: str | Path = ".") -> None:
     overlap = set(toy.get("systems", {})) & set(md_systems(config))
     if overlap:
         raise ConfigError(f"system names used by both toy and md: {sorted(overlap)}")
+    check_features(config)
+
+
+def check_features(config: dict) -> None:
+    """Learners with ``features: dihedrals`` (:mod:`mdcv.md.dihedrals`): molecules only,
+    a valid dihedral list whose atoms the MD datasets hold, no alignment."""
+    learners = config.get("learners", {})
+    for system in toy_systems(config):
+        for name in toy_learners(config, system):
+            if learner_definition(config, system, name).get("features", "cartesian") != "cartesian":
+                raise ConfigError(f"learner {name!r} on toy system {system!r}: features: "
+                                  "dihedrals needs a molecule; toy learners take the "
+                                  "coordinates (features: cartesian)")
+    atoms = config.get("md", {}).get("features", {}).get("atoms", "all")
+    for system in md_systems(config):
+        for name in learners:
+            settings = learner_definition(config, system, name)
+            if "features" in settings or "dihedrals" in settings:
+                from mdcv.md.dihedrals import check_settings  # imports torch: only here
+
+                check_settings(settings, f"learner {name!r} on system {system!r}", atoms)

@@ -138,17 +138,38 @@ def from_dataset(dataset, dihedrals: Sequence | None = None) -> DihedralFeatures
     return DihedralFeatures(quads, dim // 3, names, solute)
 
 
-def from_settings(dataset, settings: dict) -> DihedralFeatures | None:
-    """The feature layer a learner's ``features`` setting asks for (None: cartesian)."""
+def check_settings(settings: dict, key: str = "learner", atoms: str = "all") -> None:
+    """Check a learner's ``features`` and ``dihedrals`` before any job (``key`` names it).
+
+    ``atoms``: the atom set of the MD datasets (``md.features.atoms``): with ``heavy`` a
+    dihedral through a hydrogen has no coordinates to be computed from.
+    """
     features = settings.get("features", "cartesian")
     if features not in FEATURES:
-        raise ConfigError(f"features must be one of {list(FEATURES)}, got {features!r}")
+        raise ConfigError(f"{key}: features must be one of {list(FEATURES)}, got {features!r}")
     if features == "cartesian":
         if settings.get("dihedrals") is not None:
-            raise ConfigError("'dihedrals' lists the inputs of features: dihedrals; set it or "
-                              "remove the list")
-        return None
+            raise ConfigError(f"{key}: 'dihedrals' lists the inputs of features: dihedrals; set "
+                              "that or remove the list")
+        return
     if settings.get("align", False) or settings.get("atoms", "all") != "all":
-        raise ConfigError("features: dihedrals are invariant to rigid motions already; "
+        raise ConfigError(f"{key}: features: dihedrals are invariant to rigid motions already; "
                           "remove align and atoms from this learner")
+    try:
+        names, quads = resolve(settings.get("dihedrals"))
+    except ConfigError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    if atoms == "heavy":
+        light = sorted({int(a) for a in quads.ravel() if molecule.ATOMS[a][3] == "H"})
+        if light:
+            raise ConfigError(f"{key}: dihedrals {names} use hydrogen atoms {light}, but "
+                              "md.features.atoms is heavy: choose heavy-atom dihedrals or "
+                              "featurize all atoms")
+
+
+def from_settings(dataset, settings: dict) -> DihedralFeatures | None:
+    """The feature layer a learner's ``features`` setting asks for (None: cartesian)."""
+    check_settings(settings)
+    if settings.get("features", "cartesian") == "cartesian":
+        return None
     return from_dataset(dataset, settings.get("dihedrals"))
