@@ -51,7 +51,9 @@ def one_of(names):
 
 
 # Each wildcard name means one thing in every rule: {toy} a toy system, {md_system} an
-# MD system, {ala} an alanine-stage system, {ref} a system with references, {system} any.
+# MD system, {ala} an alanine-stage system, {ref} a system with references, {system} any;
+# {learner} any learner, {plain,selecting,crossfit}_learner the learners of each train
+# variant (train.smk), {ala_learner} an alanine-stage learner.
 wildcard_constraints:
     system=one_of(TOY_SYSTEMS + MD_SYSTEMS),
     toy=one_of(TOY_SYSTEMS),
