@@ -16,8 +16,9 @@ to floating-point round-off):
 - ``torch_func``: ``torch.func.vmap`` of ``jacfwd`` (when d ≤ k) or ``jacrev`` per
   sample.
 - ``compile``: ``forward_jacobian`` compiled by ``torch.compile`` (Inductor; on CUDA
-  with CUDA graphs, mode ``reduce-overhead``). The first steps compile (seconds to
-  a minute); a new batch shape compiles again.
+  with CUDA graphs, mode ``reduce-overhead``); through :func:`loss_with_gradients`, on a
+  model without ``pre`` layer, the Jacobian and the loss compile as one graph. The
+  first steps compile (seconds to a minute); a new batch shape compiles again.
 
 A model's ``pre`` layer (the Kabsch alignment of molecules, :mod:`mdcv.learn.alignment`)
 is not propagated forward: the Jacobian with respect to its output y = pre(x) is
@@ -119,27 +120,26 @@ def _torch_func(model: nn.Module, x: torch.Tensor, create_graph: bool):
     return f, (grad if create_graph else grad.detach())
 
 
-_COMPILED: dict[str, object] = {}
+_COMPILED: dict[tuple, object] = {}
 
 
 def _forward(model: nn.Module, y: torch.Tensor):
     return model.forward_jacobian(y)
 
 
-def _compiled(device_type: str):
-    """``model.forward_jacobian`` compiled once per device type (CUDA graphs on CUDA)."""
-    if device_type not in _COMPILED:
+def _compiled(fn, device_type: str):
+    """``fn`` compiled once per device type (CUDA graphs on CUDA)."""
+    key = (fn, device_type)
+    if key not in _COMPILED:
         options = {"mode": "reduce-overhead"} if device_type == "cuda" else {}
-        _COMPILED[device_type] = torch.compile(_forward, dynamic=False, **options)
-    return _COMPILED[device_type]
+        _COMPILED[key] = torch.compile(fn, dynamic=False, **options)
+    if device_type == "cuda":
+        torch.compiler.cudagraph_mark_step_begin()
+    return _COMPILED[key]
 
 
 def _forward_modes(model: nn.Module, x: torch.Tensor, create_graph: bool, compiled: bool):
-    fn = _forward
-    if compiled:
-        fn = _compiled(x.device.type)
-        if x.device.type == "cuda":
-            torch.compiler.cudagraph_mark_step_begin()
+    fn = _compiled(_forward, x.device.type) if compiled else _forward
     with torch.enable_grad():
         if isinstance(model.pre, nn.Identity):
             f, jac = fn(model, x.detach())
@@ -170,3 +170,31 @@ def values_and_gradients(model: nn.Module, x: torch.Tensor, create_graph: bool =
         raise TypeError(f"grad_mode {mode!r} needs a model with forward_jacobian "
                         f"(mdcv.learn.models), got {type(model).__name__}; use double_backward")
     return _forward_modes(model, x, create_graph, compiled=mode == "compile")
+
+
+class _JacobianThenLoss:
+    """model, x, *args ↦ loss_fn(*model.forward_jacobian(x), *args): one graph to compile."""
+
+    def __init__(self, loss_fn):
+        self.loss_fn = loss_fn
+
+    def __call__(self, model: nn.Module, x: torch.Tensor, *args):
+        return self.loss_fn(*model.forward_jacobian(x), *args)
+
+
+_LOSSES: dict = {}
+
+
+def loss_with_gradients(loss_fn, model: nn.Module, x: torch.Tensor, mode: str, *args):
+    """``loss_fn(f, grad, *args)`` of the model's values f (n, k) and input gradients
+    grad (n, k, d) at ``x``, with the graph for the loss's backward.
+
+    The same as :func:`values_and_gradients` (``create_graph``) followed by ``loss_fn``;
+    with ``mode`` ``compile`` on a model without ``pre`` layer both compile together.
+    """
+    if mode == "compile" and isinstance(getattr(model, "pre", None), nn.Identity):
+        whole = _LOSSES.setdefault(loss_fn, _JacobianThenLoss(loss_fn))
+        with torch.enable_grad():
+            return _compiled(whole, x.device.type)(model, x.detach(), *args)
+    f, grad = values_and_gradients(model, x, create_graph=True, mode=mode)
+    return loss_fn(f, grad, *args)

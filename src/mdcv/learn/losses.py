@@ -26,8 +26,8 @@ def orthonormality_penalty(f: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     _, cov = weighted_moments(f, w)
     k = f.shape[1]
     eye = torch.eye(k, dtype=f.dtype, device=f.device)
-    upper = torch.triu(torch.ones(k, k, dtype=torch.bool, device=f.device))
-    return ((cov - eye)[upper] ** 2).sum()
+    rows, cols = torch.triu_indices(k, k, device=f.device)  # i ≤ j, row by row
+    return ((cov - eye)[rows, cols] ** 2).sum()
 
 
 def deflate(f: torch.Tensor, grad: torch.Tensor, w: torch.Tensor

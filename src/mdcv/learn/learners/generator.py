@@ -37,11 +37,11 @@ import torch
 
 from mdcv.learn import spectral
 from mdcv.learn.diffusion import coefficients
-from mdcv.learn.gradients import DEFAULT_MODE, check_mode
+from mdcv.learn.gradients import DEFAULT_MODE, check_mode, loss_with_gradients
 from mdcv.learn.inputs import input_layer
 from mdcv.learn.learners.base import EIGEN_COLUMNS, BaseLearner, Readout, eigen_table
 from mdcv.learn.losses import deflate, generator_loss
-from mdcv.learn.models import EigenfunctionModel, evaluate_in_chunks, values_and_gradients
+from mdcv.learn.models import EigenfunctionModel, evaluate_in_chunks
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +135,10 @@ class GeneratorLearner(BaseLearner):
                                        dtype=x.dtype)
 
     def batch_loss(self, idx):
-        f, grad = values_and_gradients(self.model, self.batch_inputs(idx), create_graph=True,
-                                       mode=self.grad_mode)
-        loss, parts = generator_loss(f, grad, self.batch_weights(idx), self.diffusion, self.omega,
-                                     self.settings["alpha"], self.settings["deflation"])
+        loss, parts = loss_with_gradients(
+            generator_loss, self.model, self.batch_inputs(idx), self.grad_mode,
+            self.batch_weights(idx), self.diffusion, self.omega, self.settings["alpha"],
+            self.settings["deflation"])
         scalars = {"penalty": parts["penalty"].detach()}
         scalars.update({f"rayleigh_{i + 1}": v for i, v in enumerate(parts["rayleigh"].detach())})
         return loss, scalars, parts["rayleigh"].detach()
