@@ -65,6 +65,7 @@ report: setup
 bench: setup
 	$(BIN)/python benchmarks/train_speed.py --out results/benchmarks/train_speed.csv
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/train_cost.py --configfile config/paper.yaml --out results/benchmarks/train_cost.csv
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/step_modes.py --out results/benchmarks/step_modes.csv
 
 ## workflow vs by-hand gmx mdrun throughput (after `make md`)
 bench-md: setup
