@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from mdcv import seeds
 from mdcv.errors import ConfigError, GromacsError
 from mdcv.md import gromacs, mdp, molecule, topology
 
@@ -42,7 +43,7 @@ def test_stage_values():
     assert prod["continuation"] and not prod["gen_vel"]
     fresh = mdp.stage_values(VACUUM, "unbiased", 10.0, run=1)
     assert fresh["gen_vel"] and fresh["seed"] != mdp.stage_values(VACUUM, "unbiased", 10.0)["seed"]
-    assert mdp.derive_seed(7, "a", 1) == mdp.derive_seed(7, "a", 1) < 2**31
+    assert seeds.derive(7, "a", 1) == seeds.derive(7, "a", 1) < 2**31
     with pytest.raises(ConfigError, match="unknown md stage"):
         mdp.stage_values(VACUUM, "production", 1.0)
 

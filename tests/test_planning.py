@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from mdcv import config as mdcv_config
+from mdcv import seeds
 from mdcv.learn.modeldir import FILES, ModelDir
 from mdcv.workflow import alanine, inputs, params, paths, targets
 
@@ -102,8 +103,7 @@ def test_features_params_hold_what_featurization_reads(cfg):
 
 
 def test_seeds_are_the_study_derivation(cfg):
-    assert params.seed(cfg, "train", "s", "g") == mdcv_config.derived_seed(cfg["seed"], "train",
-                                                                            "s", "g")
+    assert params.seed(cfg, "train", "s", "g") == seeds.derive(cfg["seed"], "train", "s", "g")
 
 
 def test_table_plan_and_inputs_line_up(cfg):

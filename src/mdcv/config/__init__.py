@@ -24,7 +24,6 @@ from mdcv.config.schema import (
 )
 from mdcv.config.systems import (
     deep_merge,
-    derived_seed,
     learner_definition,
     learner_settings,
     md_systems,
@@ -38,7 +37,7 @@ from mdcv.errors import ConfigError
 
 __all__ = [
     "BUILTIN_POTENTIALS", "CONFIG_SCHEMA", "SCHEMA_DIR", "ConfigError",
-    "apply_defaults", "check", "check_potential", "deep_merge", "derived_seed", "learner_defaults",
+    "apply_defaults", "check", "check_potential", "deep_merge", "learner_defaults",
     "learner_definition", "learner_kind_schema", "learner_settings", "load", "load_schema",
     "md_systems", "merge_files", "prepare", "read_yaml", "system_overrides",
     "toy_learners", "toy_settings", "toy_step_settings", "toy_systems", "validate",

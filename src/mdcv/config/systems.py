@@ -10,7 +10,6 @@ its settings, and ``--configfile`` overlays over the embedded config.
 from __future__ import annotations
 
 import copy
-import zlib
 
 import jsonschema
 
@@ -136,8 +135,3 @@ def learner_settings(config: dict, system: str, learner: str) -> dict:
         raise ConfigError(f"learner {learner!r} on system {system!r}: {where}: {err.message}")
     settings["name"] = learner
     return settings
-
-
-def derived_seed(seed: int, *parts: str) -> int:
-    """A stable per-step seed from the study seed and the step's name parts."""
-    return (int(seed) + zlib.crc32("/".join(parts).encode())) % 2**31

@@ -7,12 +7,12 @@ kJ/mol, 1/ps (friction), degrees only where GROMACS wants them (AWH ranges).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import string
 from collections.abc import Mapping
 from pathlib import Path
 
+from mdcv import seeds
 from mdcv.errors import ConfigError
 
 #: Dynamics stages and whether they start with fresh velocities.
@@ -36,12 +36,6 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.10g}"
     return str(value)
-
-
-def derive_seed(seed: int, *names) -> int:
-    """A reproducible seed in [0, 2³¹) for one run, derived from the study seed and names."""
-    text = ":".join([str(seed), *map(str, names)])
-    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % (2**31 - 1)
 
 
 def steps(length_ps: float, dt: float) -> int:
@@ -88,7 +82,7 @@ def stage_values(settings: Mapping, stage: str, length_ps: float, run: int = 0) 
         "integrator": integrator,
         "dt": dt,
         "nsteps": steps(length_ps, dt),
-        "seed": derive_seed(settings["seed"], settings["name"], stage, run),
+        "seed": seeds.derive(settings["seed"], settings["name"], stage, run),
         "bd_fric": settings.get("bd_fric", 0.0),
         "tau_t": 1.0 / friction,
         "temperature": settings["temperature"],

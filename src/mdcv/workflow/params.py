@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import copy
 
-from mdcv.config import derived_seed, learner_settings
+from mdcv import seeds
+from mdcv.config import learner_settings
 from mdcv.learn.modeldir import ALWAYS, written
 from mdcv.md.settings import system_settings
 
@@ -33,7 +34,7 @@ def _pick(block: dict, keys) -> dict:
 
 def seed(config: dict, *parts: str) -> int:
     """The seed of one step: the study seed and the step's name and wildcard values."""
-    return derived_seed(config["seed"], *parts)
+    return seeds.derive(config["seed"], *parts)
 
 
 def learner(config: dict, system: str, name: str) -> dict:
