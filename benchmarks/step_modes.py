@@ -12,14 +12,16 @@ Cases (what the settings of the config files make of them):
 
 Every mode (:data:`mdcv.learn.gradients.GRAD_MODES`) and ``default`` (the learner as
 configured, no ``grad_mode`` given) trains the same model from the same seed on the
-same minibatches: ``--warmup`` steps (``compile`` compiles there), then ``--steps`` timed
-optimizer steps (loss, backward, Adam). ``max_rel_diff``: on the first minibatch, the
+same minibatches: ``--warmup`` steps (``compile`` compiles there), then the modes take
+turns, ``--rounds`` times ``--steps`` timed optimizer steps (loss, backward, Adam) each,
+so that a change of the machine's load hits every mode alike; ``samples_per_s`` is
+from the median round. ``max_rel_diff``: on the first minibatch, the
 largest difference of the loss's parameter gradients from ``double_backward``'s,
 relative to the largest gradient entry (float32 round-off). Columns ``case, mode,
 device, samples_per_s``, then the details. One row per case, mode and device (CPU, and
 CUDA where present).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/step_modes.py --steps 30
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/step_modes.py
 """
 
 from __future__ import annotations
@@ -91,44 +93,64 @@ def parameter_gradients(learner, idx) -> torch.Tensor:
     return torch.cat([p.grad.flatten() for p in learner.model.parameters() if p.grad is not None])
 
 
-def time_steps(learner, batches: list[torch.Tensor], warmup: int) -> float:
-    """Seconds per optimizer step over ``batches[warmup:]``."""
-    opt = make_optimizer(learner.model.parameters(), learner.settings)
-    sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
-    t0 = 0.0
-    for i, idx in enumerate(batches):
-        if i == warmup:
-            sync()
-            t0 = time.perf_counter()
-        learner.step = i
-        loss = learner.batch_loss(idx)[0]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    sync()
-    return (time.perf_counter() - t0) / (len(batches) - warmup)
+class Stepper:
+    """A learner with its optimizer, stepping through the shared minibatches."""
+
+    def __init__(self, learner, batches: list[torch.Tensor]):
+        self.learner, self.batches, self.done = learner, batches, 0
+        self.opt = make_optimizer(learner.model.parameters(), learner.settings)
+        self.sync = torch.cuda.synchronize if learner.device.type == "cuda" else (lambda: None)
+
+    def run(self, steps: int) -> float:
+        """Seconds per optimizer step over the next ``steps`` minibatches."""
+        self.sync()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            idx = self.batches[self.done % len(self.batches)]
+            self.learner.step = self.done
+            loss = self.learner.batch_loss(idx)[0]
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            self.done += 1
+        self.sync()
+        return (time.perf_counter() - t0) / steps
 
 
-def run_case(case: str, n: int, device: torch.device, steps: int, warmup: int,
+def run_case(case: str, n: int, device: torch.device, steps: int, warmup: int, rounds: int,
              modes: list[str]) -> list[dict]:
+    """Rows for ``case``: the modes take turns, ``rounds`` times ``steps`` steps each
+    after ``warmup`` steps, so that a change of the machine's load hits them alike; the
+    median round gives ``samples_per_s``."""
     ds, settings = CASES[case](n)
     batch = int(settings["batch_size"])
     reference = build(ds, settings, "double_backward", device)
     gen = torch.Generator().manual_seed(0)
     batches = [torch.randint(0, reference.n_train, (batch,), generator=gen).to(device)
-               for _ in range(warmup + steps)]
+               for _ in range(warmup + steps * rounds)]
     g_ref = parameter_gradients(reference, batches[0])
-    rows = []
+    steppers, diffs = {}, {}
     for mode in modes:
         learner = build(ds, settings, mode, device)
-        diff = float((parameter_gradients(learner, batches[0]) - g_ref).abs().max()
-                     / g_ref.abs().max())
-        secs = time_steps(learner, batches, warmup)
+        diffs[mode] = float((parameter_gradients(learner, batches[0]) - g_ref).abs().max()
+                            / g_ref.abs().max())
+        steppers[mode] = Stepper(learner, batches)
+        if warmup:
+            steppers[mode].run(warmup)
+    secs = {mode: [] for mode in modes}
+    for _ in range(rounds):
+        for mode in modes:
+            secs[mode].append(steppers[mode].run(steps))
+    rows = []
+    for mode in modes:
+        median = float(np.median(secs[mode]))
         rows.append({"case": case, "mode": mode, "device": device.type,
-                     "samples_per_s": batch / secs, "ms_per_step": 1000 * secs,
-                     "grad_mode": learner.grad_mode, "batch_size": batch, "dim": ds.dim,
-                     "samples": ds.n, "steps": steps, "threads": torch.get_num_threads(),
-                     "max_rel_diff": diff, "torch": torch.__version__})
+                     "samples_per_s": batch / median, "ms_per_step": 1000 * median,
+                     "ms_per_step_rounds": " ".join(f"{1000 * t:.2f}" for t in secs[mode]),
+                     "grad_mode": steppers[mode].learner.grad_mode, "batch_size": batch,
+                     "dim": ds.dim, "samples": ds.n, "steps": steps, "rounds": rounds,
+                     "threads": torch.get_num_threads(), "max_rel_diff": diffs[mode],
+                     "torch": torch.__version__})
         print({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in rows[-1].items()},
               flush=True)
     return rows
@@ -139,7 +161,8 @@ def main() -> None:
     parser.add_argument("--case", choices=[*CASES, "all"], default="all")
     parser.add_argument("--samples", type=int, default=100_000,
                         help="Müller-Brown samples (alanine: 4 batches' worth of frames)")
-    parser.add_argument("--steps", type=int, default=30, help="timed optimizer steps per mode")
+    parser.add_argument("--steps", type=int, default=10, help="timed optimizer steps per round")
+    parser.add_argument("--rounds", type=int, default=5, help="turns of timed steps per mode")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (compilation)")
     parser.add_argument("--modes", nargs="+", default=["default", *GRAD_MODES],
                         choices=["default", *GRAD_MODES])
@@ -158,7 +181,8 @@ def main() -> None:
     for case in cases:
         n = args.samples if case == "mueller_brown" else 40_000
         for device in devices:
-            rows += run_case(case, n, torch.device(device), args.steps, args.warmup, args.modes)
+            rows += run_case(case, n, torch.device(device), args.steps, args.warmup,
+                             args.rounds, args.modes)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(out, index=False)

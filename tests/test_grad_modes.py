@@ -17,7 +17,7 @@ from mdcv.learn.train import fingerprint
 from mdcv.md import molecule
 
 MASSES = np.array([{"H": 1.008, "C": 12.011, "N": 14.007, "O": 15.999}[a[3]] for a in molecule.ATOMS])
-MODES = ["forward_jacobian", "torch_func",
+MODES = ["forward_jacobian", "reverse_jacobian", "torch_func",
          pytest.param("compile", marks=pytest.mark.slow)]  # compiling takes ~1 min per model
 
 
@@ -105,14 +105,15 @@ def test_mode_equals_double_backward_in_float64(kind, system, mode):
     assert max(float(g.abs().max()) for g in grads0.values()) > 1e-3
 
 
+@pytest.mark.parametrize("mode", ["forward_jacobian", "reverse_jacobian"])
 @pytest.mark.parametrize("activation", sorted(["tanh", "softplus", "silu", "elu", "relu"]))
-def test_forward_jacobian_through_every_activation(activation):
+def test_explicit_jacobian_through_every_activation(activation, mode):
     torch.manual_seed(1)
     model = EigenfunctionModel(3, 2, [8, 8], activation, "shared", bounded_first=True).double()
     x = torch.randn(40, 3, dtype=torch.float64)
     model.calibrate(x, torch.ones(40, dtype=torch.float64))
     f0, g0 = values_and_gradients(model, x)
-    f1, g1 = values_and_gradients(model, x, mode="forward_jacobian")
+    f1, g1 = values_and_gradients(model, x, mode=mode)
     torch.testing.assert_close(f1, f0, rtol=0, atol=1e-12)
     torch.testing.assert_close(g1, g0, rtol=0, atol=1e-12)
 
@@ -121,7 +122,7 @@ def test_unknown_mode_is_named():
     settings = {**SETTINGS["generator"], "grad_mode": "finite_differences"}
     with pytest.raises(ConfigError, match="grad_mode must be one of .*forward_jacobian"):
         learner_class("generator")(toy_dataset(), settings, torch.device("cpu"))
-    with pytest.raises(TypeError, match="needs a model with forward_jacobian"):
+    with pytest.raises(TypeError, match="needs a model with explicit_jacobian"):
         values_and_gradients(torch.nn.Linear(2, 2), torch.zeros(3, 2), mode="forward_jacobian")
 
 

@@ -1,10 +1,10 @@
-"""Input gradients ∂f_i/∂x_a of a CV model, the core of the generator loss, four ways.
+"""Input gradients ∂f_i/∂x_a of a CV model, the core of the generator loss, five ways.
 
 The generator loss needs, for every sample of a minibatch, the Jacobian of the CVs
 f: R^d → R^k with respect to the coordinates, and then the gradient of a loss built
 from that Jacobian with respect to the network's parameters. The learner setting
-``grad_mode`` picks how the Jacobian is computed (all four give the same numbers up
-to floating-point round-off):
+``grad_mode`` picks how the Jacobian is computed (all give the same numbers up to
+floating-point round-off):
 
 - ``double_backward`` (the default): autograd, one backward pass per output with
   ``create_graph``; the loss's backward then differentiates those backward passes.
@@ -13,22 +13,26 @@ to floating-point round-off):
   loss needs one ordinary backward. Memory and work per layer ∝ n·width·m, m the
   input dimension of the networks: cheap for toy systems (m = 2), dearer than
   ``double_backward``'s n·width·k when m ≫ k (alanine, m = 66).
+- ``reverse_jacobian``: the gradient of each output propagated back through the
+  layers as ordinary tensor operations, δ ← (σ'(z) ⊙ δ) W, from the activations'
+  slopes kept in the forward pass; work ∝ n·width per output, as autograd's, and the
+  loss again needs one ordinary backward.
 - ``torch_func``: ``torch.func.vmap`` of ``jacfwd`` (when d ≤ k) or ``jacrev`` per
-  sample.
-- ``compile``: ``forward_jacobian`` compiled by ``torch.compile`` (Inductor; on CUDA
+  sample (any module).
+- ``compile``: ``reverse_jacobian`` compiled by ``torch.compile`` (Inductor; on CUDA
   with CUDA graphs, mode ``reduce-overhead``); through :func:`loss_with_gradients`, on a
   model without ``pre`` layer, the Jacobian and the loss compile as one graph. The
   first steps compile (seconds to a minute); a new batch shape compiles again.
 
-A model's ``pre`` layer (the Kabsch alignment of molecules, :mod:`mdcv.learn.alignment`)
-is not propagated forward: the Jacobian with respect to its output y = pre(x) is
-computed forward, then chained through the alignment by autograd,
-∂f_i/∂x = (∂y/∂x)ᵀ ∂f_i/∂y, one vector–Jacobian product per output with
+A model's ``pre`` layer (the Kabsch alignment of molecules, :mod:`mdcv.learn.alignment`,
+or the dihedral features) is not propagated explicitly: the Jacobian with respect to
+its output y = pre(x) is computed explicitly, then chained through that layer by
+autograd, ∂f_i/∂x = (∂y/∂x)ᵀ ∂f_i/∂y, one vector–Jacobian product per output with
 ``create_graph``. The derivative of the rotation is thus autograd's through the SVD,
 exactly as in ``double_backward``; only the networks after it change mode.
 
-The models of :mod:`mdcv.learn.models` provide ``forward_jacobian(y)`` (values and
-Jacobian with respect to the output of ``pre``), built from :func:`mlp_jacobian`;
+The models of :mod:`mdcv.learn.models` provide ``explicit_jacobian(y, reverse)`` (values
+and Jacobian with respect to the output of ``pre``), built from :func:`mlp_jacobian`;
 ``double_backward`` and ``torch_func`` work on any module (also TorchScript for the
 former).
 """
@@ -41,7 +45,7 @@ from torch import nn
 from mdcv.errors import ConfigError
 
 #: The ``grad_mode`` values of the generator and regularized-autoencoder learners.
-GRAD_MODES = ("double_backward", "forward_jacobian", "torch_func", "compile")
+GRAD_MODES = ("double_backward", "forward_jacobian", "reverse_jacobian", "torch_func", "compile")
 #: What a learner uses when its settings do not say.
 DEFAULT_MODE = "double_backward"
 
@@ -71,29 +75,40 @@ def activation_slope(layer: nn.Module, z: torch.Tensor, out: torch.Tensor) -> to
                     "double_backward")
 
 
-def mlp_jacobian(net: nn.Sequential, h: torch.Tensor, jac: torch.Tensor
+def mlp_jacobian(net: nn.Sequential, h: torch.Tensor, reverse: bool = False
                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Push values ``h`` (n, a) and their Jacobian ``jac`` (m, n or 1, a) through ``net``.
+    """Outputs (n, b) of ``net`` at ``h`` (n, a) and their Jacobian (n, b, a), by explicit
+    propagation through its layers: forward (the Jacobian kept as (a, n, width), so a
+    linear layer is one matrix product) or ``reverse`` (the gradient of each output
+    kept as (b, n, width), from the slopes σ'(z) of the forward pass).
 
-    ``net`` holds Linear and activation layers (:func:`mdcv.learn.models.mlp`). The
-    Jacobian is kept as (m, n, width), m the variables differentiated by, so each
-    linear layer is one matrix product; a leading (m, 1, a) broadcasts over samples
-    until the first activation. Returns the outputs (n, b) and their Jacobian (m, n, b).
+    ``net``: Linear layers with one activation between consecutive ones
+    (:func:`mdcv.learn.models.mlp`).
     """
+    linears = [layer for layer in net if isinstance(layer, nn.Linear)]
+    if not isinstance(net[-1], nn.Linear) or len(net) != 2 * len(linears) - 1:
+        raise TypeError(f"explicit Jacobian: {net!r} is not Linear layers with one activation "
+                        "between them; use grad_mode double_backward")
+    if not reverse:  # (a, 1, a) identity: broadcasts over samples until the first activation
+        jac = torch.eye(h.shape[1], dtype=h.dtype, device=h.device)[:, None, :]
+    slopes = []
     for layer in net:
         if isinstance(layer, nn.Linear):
             h = layer(h)
-            jac = nn.functional.linear(jac, layer.weight)
+            if not reverse:
+                jac = nn.functional.linear(jac, layer.weight)
         else:
             z = h
             h = layer(z)
-            jac = activation_slope(layer, z, h) * jac
-    return h, jac
-
-
-def identity_jacobian(m: int, scale: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """The Jacobian (m, 1, m) of y ↦ (y - mean) / scale, to start :func:`mlp_jacobian`."""
-    return (torch.eye(m, dtype=like.dtype, device=like.device) / scale)[:, None, :]
+            slopes.append(activation_slope(layer, z, h))
+            if not reverse:
+                jac = slopes[-1] * jac
+    if not reverse:
+        return h, jac.permute(1, 2, 0)
+    grad = linears[-1].weight[:, None, :]  # (b, 1, width): ∂ out / ∂ last activations
+    for lin, slope in zip(reversed(linears[:-1]), reversed(slopes), strict=True):
+        grad = (grad * slope) @ lin.weight
+    return h, grad.expand(-1, h.shape[0], -1).permute(1, 0, 2)
 
 
 def _double_backward(model: nn.Module, x: torch.Tensor, create_graph: bool):
@@ -124,7 +139,15 @@ _COMPILED: dict[tuple, object] = {}
 
 
 def _forward(model: nn.Module, y: torch.Tensor):
-    return model.forward_jacobian(y)
+    return model.explicit_jacobian(y)
+
+
+def _reverse(model: nn.Module, y: torch.Tensor):
+    return model.explicit_jacobian(y, reverse=True)
+
+
+#: What ``compile`` compiles: the reverse propagation (per output, work as autograd's).
+COMPILED_DIRECTION = _reverse
 
 
 def _compiled(fn, device_type: str):
@@ -138,8 +161,10 @@ def _compiled(fn, device_type: str):
     return _COMPILED[key]
 
 
-def _forward_modes(model: nn.Module, x: torch.Tensor, create_graph: bool, compiled: bool):
-    fn = _compiled(_forward, x.device.type) if compiled else _forward
+def _explicit_modes(model: nn.Module, x: torch.Tensor, create_graph: bool, mode: str):
+    fn = {"forward_jacobian": _forward, "reverse_jacobian": _reverse}.get(mode)
+    if mode == "compile":
+        fn = _compiled(COMPILED_DIRECTION, x.device.type)
     with torch.enable_grad():
         if isinstance(model.pre, nn.Identity):
             f, jac = fn(model, x.detach())
@@ -166,20 +191,20 @@ def values_and_gradients(model: nn.Module, x: torch.Tensor, create_graph: bool =
     check_mode(mode)
     if mode == "torch_func":
         return _torch_func(model, x, create_graph)
-    if not hasattr(type(model), "forward_jacobian"):
-        raise TypeError(f"grad_mode {mode!r} needs a model with forward_jacobian "
+    if not hasattr(type(model), "explicit_jacobian"):
+        raise TypeError(f"grad_mode {mode!r} needs a model with explicit_jacobian "
                         f"(mdcv.learn.models), got {type(model).__name__}; use double_backward")
-    return _forward_modes(model, x, create_graph, compiled=mode == "compile")
+    return _explicit_modes(model, x, create_graph, mode)
 
 
 class _JacobianThenLoss:
-    """model, x, *args ↦ loss_fn(*model.forward_jacobian(x), *args): one graph to compile."""
+    """model, x, *args ↦ loss_fn(*COMPILED_DIRECTION(model, x), *args): one graph to compile."""
 
     def __init__(self, loss_fn):
         self.loss_fn = loss_fn
 
     def __call__(self, model: nn.Module, x: torch.Tensor, *args):
-        return self.loss_fn(*model.forward_jacobian(x), *args)
+        return self.loss_fn(*COMPILED_DIRECTION(model, x), *args)
 
 
 _LOSSES: dict = {}

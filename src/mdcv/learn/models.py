@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mdcv.learn.gradients import identity_jacobian, mlp_jacobian, values_and_gradients
+from mdcv.learn.gradients import mlp_jacobian, values_and_gradients
 
 __all__ = ["ACTIVATIONS", "AutoencoderModel", "EigenfunctionModel", "Standardize", "evaluate_in_chunks",
            "export_torchscript", "mlp", "values_and_gradients"]
@@ -88,20 +88,20 @@ class EigenfunctionModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (self.raw(x) * self.out_scale + self.out_shift) @ self.mix.T
 
-    def forward_jacobian(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Outputs f (n, k) and ∂f/∂y (n, k, m) for y = pre(x) (n, m), by forward
-        propagation (:mod:`mdcv.learn.gradients`, grad_mode ``forward_jacobian``)."""
+    def explicit_jacobian(self, y: torch.Tensor, reverse: bool = False
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs f (n, k) and ∂f/∂y (n, k, m) for y = pre(x) (n, m), propagated through
+        the layers as ordinary tensor operations, forward or ``reverse``
+        (:func:`mdcv.learn.gradients.mlp_jacobian`)."""
         z = self.standardize(y)
-        start = identity_jacobian(y.shape[1], self.standardize.scale, y)
-        outs, jacs = zip(*(mlp_jacobian(net, z, start) for net in self.nets), strict=True)
-        out, jac = torch.cat(outs, dim=1), torch.cat(jacs, dim=2)  # (n, k), (m, n, k)
+        outs, jacs = zip(*(mlp_jacobian(net, z, reverse) for net in self.nets), strict=True)
+        out, jac = torch.cat(outs, dim=1), torch.cat(jacs, dim=1) / self.standardize.scale
         if self.bounded_first:
             t = torch.tanh(out[:, :1])
-            jac = torch.cat([(1 - t * t) * jac[..., :1], jac[..., 1:]], dim=2)
+            jac = torch.cat([(1 - t * t)[:, :, None] * jac[:, :1], jac[:, 1:]], dim=1)
             out = torch.cat([t, out[:, 1:]], dim=1)
         out = (out * self.out_scale + self.out_shift) @ self.mix.T
-        jac = (jac * self.out_scale) @ self.mix.T
-        return out, jac.permute(1, 2, 0)
+        return out, self.mix @ (jac * self.out_scale[:, None])
 
     @torch.no_grad()
     def calibrate(self, x: torch.Tensor, w: torch.Tensor) -> None:
@@ -161,12 +161,13 @@ class AutoencoderModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(self.standardize(self.pre(x)))
 
-    def forward_jacobian(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """CVs ξ (n, k) and ∂ξ/∂y (n, k, m) for y = pre(x) (n, m), by forward
-        propagation (:mod:`mdcv.learn.gradients`, grad_mode ``forward_jacobian``)."""
-        start = identity_jacobian(y.shape[1], self.standardize.scale, y)
-        out, jac = mlp_jacobian(self.encoder, self.standardize(y), start)
-        return out, jac.permute(1, 2, 0)
+    def explicit_jacobian(self, y: torch.Tensor, reverse: bool = False
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+        """CVs ξ (n, k) and ∂ξ/∂y (n, k, m) for y = pre(x) (n, m), propagated through
+        the layers as ordinary tensor operations, forward or ``reverse``
+        (:func:`mdcv.learn.gradients.mlp_jacobian`)."""
+        out, jac = mlp_jacobian(self.encoder, self.standardize(y), reverse)
+        return out, jac / self.standardize.scale
 
     def target(self, x: torch.Tensor) -> torch.Tensor:
         """What the decoder reconstructs: the standardized (pre-processed) input."""
