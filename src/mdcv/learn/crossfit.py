@@ -165,7 +165,8 @@ def combine(learner_cls, dataset: Dataset, settings: dict, member_dirs: list[str
                                  ignore_index=True)
     readout.eigenvalues = readout.readouts.loc[readout.readouts["readout"] == settings["readout"],
                                                EIGEN_COLUMNS].reset_index(drop=True)
-    run_info = {"device": str(device), "wall_s": time.perf_counter() - t0, "folds": folds,
+    run_info = {"device": str(device), "grad_mode": learner.grad_mode,
+                "wall_s": time.perf_counter() - t0, "folds": folds,
                 "members": info, "torch": torch.__version__, "threads": torch.get_num_threads(),
                 **readout.info}
     md = save_model_dir(outdir, learner.model, dataset,
