@@ -30,6 +30,7 @@ import referencing
 import yaml
 
 from mdcv.config.checks import check
+from mdcv.config.replicas import expand as expand_replicas
 from mdcv.config.schema import CONFIG_SCHEMA, _cached_schema, apply_defaults
 from mdcv.config.systems import deep_merge
 from mdcv.errors import ConfigError
@@ -109,11 +110,15 @@ def validate(config: dict, sources: str = "the config") -> dict:
 
 
 def prepare(config: dict, base_dir: str | Path = ".", sources: str = "the config") -> dict:
-    """Validate, fill defaults and check a merged config in place; return it.
+    """Validate, fill defaults, expand seed replicas and check a merged config in place;
+    return it.
 
-    Relative paths in the config (user potential files) are taken from ``base_dir``.
+    Learners with ``replicas: N`` gain their replicas here, before anything plans
+    (:mod:`mdcv.config.replicas`). Relative paths in the config (user potential files)
+    are taken from ``base_dir``.
     """
     validate(config, sources)
+    expand_replicas(config)
     check(config, base_dir=base_dir)
     return config
 

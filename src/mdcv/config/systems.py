@@ -106,7 +106,7 @@ def learner_definition(config: dict, system: str, learner: str, chain: tuple = (
     if learner in chain:
         raise ConfigError(f"learners: 'like' goes round in a circle: {' → '.join([*chain, learner])}")
     entry = learners[learner]
-    own = {k: v for k, v in entry.items() if k != "like"}
+    own = {k: v for k, v in entry.items() if k not in ("like", "replicas")}
     if "like" in entry:
         base = learner_definition(config, system, entry["like"], (*chain, learner))
         if base["kind"] != entry["kind"]:
