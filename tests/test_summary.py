@@ -80,6 +80,25 @@ def test_models_section_reads_run_json_and_eigenvalues(tmp_path):
     assert out.iloc[1]["learner"] == "missing"
 
 
+def test_replicas_section_groups_a_learner_with_its_replicas():
+    models = pd.DataFrame({
+        "system": ["mb", "mb", "mb", "mb", "mb", "tw", "tw"],
+        "learner": ["transfer", "transfer-r2", "transfer-r3", "generator", "lone-r2",
+                    "transfer", "transfer-r2"],
+        "lambda_1": [1.0, 3.0, 2.0, 9.0, 4.0, 5.0, 7.0],
+        "lambda_2": [10.0, 30.0, np.nan, 90.0, 40.0, 50.0, 70.0],
+        "unit": "1/ns"})
+    out = summary.replicas_section(models).set_index(["system", "learner"])
+    assert list(out.index) == [("mb", "transfer"), ("tw", "transfer")]  # no groups of one
+    mb = out.loc[("mb", "transfer")]
+    assert (mb["seeds"], mb["lambda_1_median"], mb["lambda_1_min"], mb["lambda_1_max"]) == \
+        (3, 2.0, 1.0, 3.0)
+    assert (mb["lambda_2_median"], mb["lambda_2_max"], mb["unit"]) == (20.0, 30.0, "1/ns")
+    assert out.loc[("tw", "transfer"), "lambda_1_median"] == 6.0
+    assert summary.replicas_section(models.iloc[[3]]).empty
+    assert "replicas" in [key for key, _, _ in summary.SECTIONS]
+
+
 def test_page_links_every_section_it_shows_and_names_the_absent_ones():
     frame = pd.DataFrame({"a": [1.234567, np.nan], "b": ["x|y", None]})
     text = summary.page("- commit: `abc`", {"toy_spectrum": frame, "rule_times": frame})

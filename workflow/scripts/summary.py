@@ -22,6 +22,9 @@ sections = {keys[Path(p).stem]: readers[Path(p).stem](pd.read_csv(p))
             for p in snakemake.input.tables if Path(p).stem in readers}
 if par.models:
     sections["models"] = summary.models_section({(s, name): root for s, name, root in par.models})
+    replicas = summary.replicas_section(sections["models"])
+    if not replicas.empty:
+        sections["replicas"] = replicas
 bench = summary.read_benchmarks(par.benchmarks)
 sections["rule_times"] = summary.rule_times(bench)
 prov = provenance.collect(par.root, par.configfiles, par.config, summary.run_totals(bench))

@@ -11,6 +11,7 @@ unit; alanine: 1/ns).
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,9 @@ SECTIONS = [
      "against its AWH PMF, |ΔF| in kT over populated bins"),
     ("models", "Model directories", "every trained model: device, training wall time, "
      "chosen step and its first eigenvalues (eigenvalues.csv)"),
+    ("replicas", "Spread over seed replicas", "each learner trained with seed replicas "
+     "(`replicas: N`: <learner>-r2 … -rN) on a system: seeds = their number, and the "
+     "median, min and max over them of λ1 and λ2 (the models' eigenvalues.csv)"),
     ("rule_times", "Wall and CPU time per rule", "sums over each rule's jobs of the "
      "benchmark files' wall (s) and CPU (cpu_time) seconds"),
 ]
@@ -93,6 +97,38 @@ def models_section(model_dirs: dict[tuple[str, str], str | Path], k: int = 2) ->
                 row[f"lambda_{int(r['index'])}"] = r["eigenvalue"]
             if "unit" in eig.columns and len(eig):
                 row["unit"] = eig["unit"].iloc[0]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def replicas_section(models: pd.DataFrame) -> pd.DataFrame:
+    """The spread of λ_1, λ_2 over each learner's seed replicas (``models_section`` rows).
+
+    A row ``<learner>-r<i>`` (i ≥ 2, as :mod:`mdcv.config.replicas` names them) belongs
+    to ``<learner>`` on the same system when that row is present; groups of one are left
+    out. Eigenvalues keep their unit (the ``unit`` column).
+    """
+    if models.empty:
+        return pd.DataFrame()
+    names = set(zip(models["system"], models["learner"], strict=True))
+    groups = []
+    for system, learner in zip(models["system"], models["learner"], strict=True):
+        match = re.fullmatch(r"(.+)-r([2-9]|[1-9]\d+)", learner)
+        base = match.group(1) if match and (system, match.group(1)) in names else learner
+        groups.append((system, base))
+    frame = models.assign(_system=[g[0] for g in groups], _base=[g[1] for g in groups])
+    lambdas = [c for c in ("lambda_1", "lambda_2") if c in frame.columns]
+    rows = []
+    for (system, base), group in frame.groupby(["_system", "_base"], sort=False):
+        if len(group) < 2:
+            continue
+        row = {"system": system, "learner": base, "seeds": len(group)}
+        for col in lambdas:
+            values = group[col].dropna()
+            row |= {f"{col}_median": values.median(), f"{col}_min": values.min(),
+                    f"{col}_max": values.max()}
+        if "unit" in group.columns:
+            row["unit"] = group["unit"].dropna().iloc[0] if group["unit"].notna().any() else None
         rows.append(row)
     return pd.DataFrame(rows)
 
