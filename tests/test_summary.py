@@ -1,4 +1,5 @@
-"""The results summary: sections, benchmark totals, provenance, and the rule on the tiny config."""
+"""The results summary: sections, benchmark totals, provenance, publishing (the rule itself runs in
+test_toy_workflow.py's tiny end-to-end study)."""
 
 import json
 import os
@@ -137,31 +138,6 @@ def test_provenance_names_the_commit_and_tolerates_missing_tools(tmp_path):
     assert head in header and "`config/config.yaml`" in header and "2.00 h" in header
     assert prov["versions"]["python"] == ".".join(map(str, sys.version_info[:3]))
     assert prov["machine"]["cores"] == os.cpu_count()
-
-
-@pytest.mark.slow
-@pytest.mark.snakemake
-def test_summary_rule_on_the_tiny_config(tmp_path):
-    """A real tiny toy run ends with the summary page, its tables and the current commit."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
-           str(tmp_path), "--workflow-profile", "none", "--cores", "2", "--configfile",
-           str(TINY), "--", "results/summary/index.md"]
-    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = tmp_path / "results" / "summary"
-    text = (out / "index.md").read_text()
-    linked = re.findall(r"\]\(([^)]+\.csv)\)", text)
-    assert "toy_spectrum.csv" in linked and "rule_times.csv" in linked
-    for name in linked:
-        assert (out / name).is_file(), name
-    assert not pd.read_csv(out / "toy_spectrum.csv").empty
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True).stdout.strip()
-    assert f"`{head}`" in text
-    prov = json.loads((out / "provenance.json").read_text())
-    assert prov["commit"] == head
-    assert prov["configfiles"] == ["config/config.yaml", "tests/configs/toy_tiny.yaml"]
 
 
 def test_publish_copies_the_summary_and_small_key_figures(tmp_path):

@@ -1,5 +1,7 @@
 """The real toy rules on a tiny config (real sampling, grid, torch training, figures)."""
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,10 +41,9 @@ def test_unknown_config_key_stops_before_any_job(tmp_path):
 
 @pytest.mark.slow
 def test_tiny_toy_study_end_to_end(tmp_path):
+    """The whole tiny toy study, ending with its summary page (every toy target feeds it)."""
     run_snakemake("--cores", "2", "--configfile", str(ROOT / "tests/configs/toy_tiny.yaml"),
-                  "--directory", str(tmp_path), "results/tables/toy_spectrum.csv",
-                  "results/figures/toy_mueller_brown_eigenfunctions.png",
-                  "results/figures/toy_wolfe_quapp_training.png")
+                  "--directory", str(tmp_path), "results/summary/index.md")
     table = pd.read_csv(tmp_path / "results/tables/toy_spectrum.csv")
     assert list(table.columns) == ["system", "method", "index", "eigenvalue", "std", "reference",
                                    "rel_error", "correlation"]
@@ -63,3 +64,21 @@ def test_tiny_toy_study_end_to_end(tmp_path):
     proc = run_snakemake("-n", "--configfile", str(ROOT / "tests/configs/toy_tiny.yaml"),
                          "--directory", str(tmp_path), "results/tables/toy_spectrum.csv")
     assert "Nothing to be done" in proc.stdout + proc.stderr
+    check_summary(tmp_path / "results" / "summary")
+
+
+def check_summary(out: Path) -> None:
+    """The summary page links only tables that exist and names the current commit."""
+    text = (out / "index.md").read_text()
+    linked = re.findall(r"\]\(([^)]+\.csv)\)", text)
+    assert "toy_spectrum.csv" in linked and "rule_times.csv" in linked
+    for name in linked:
+        assert (out / name).is_file(), name
+    assert not pd.read_csv(out / "toy_spectrum.csv").empty
+    assert not pd.read_csv(out / "rule_times.csv").empty
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+    assert f"`{head}`" in text
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["commit"] == head
+    assert prov["configfiles"] == ["config/config.yaml", "tests/configs/toy_tiny.yaml"]
