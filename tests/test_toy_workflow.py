@@ -41,7 +41,8 @@ def test_unknown_config_key_stops_before_any_job(tmp_path):
 
 @pytest.mark.slow
 def test_tiny_toy_study_end_to_end(tmp_path):
-    """The whole tiny toy study, ending with its summary page (every toy target feeds it)."""
+    """The whole tiny toy study, ending with its summary page (every toy target feeds it) and
+    its report."""
     run_snakemake("--cores", "2", "--configfile", str(ROOT / "tests/configs/toy_tiny.yaml"),
                   "--directory", str(tmp_path), "results/summary/index.md")
     table = pd.read_csv(tmp_path / "results/tables/toy_spectrum.csv")
@@ -65,6 +66,7 @@ def test_tiny_toy_study_end_to_end(tmp_path):
                          "--directory", str(tmp_path), "results/tables/toy_spectrum.csv")
     assert "Nothing to be done" in proc.stdout + proc.stderr
     check_summary(tmp_path / "results" / "summary")
+    check_report(tmp_path)
 
 
 def check_summary(out: Path) -> None:
@@ -82,3 +84,19 @@ def check_summary(out: Path) -> None:
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["commit"] == head
     assert prov["configfiles"] == ["config/config.yaml", "tests/configs/toy_tiny.yaml"]
+
+
+def check_report(workdir: Path) -> None:
+    """`snakemake --report` holds every figure and table the run made, with captions."""
+    report = workdir / "results" / "report.html"
+    run_snakemake("--configfile", str(ROOT / "tests/configs/toy_tiny.yaml"), "--directory",
+                  str(workdir), "--report", str(report))
+    html = report.read_text(errors="replace")
+    made = sorted((workdir / "results" / "figures").glob("*.png"))
+    made += sorted((workdir / "results" / "tables").glob("*.csv"))
+    assert made
+    for path in made:
+        assert path.name in html, f"{path.name} is not in the report"
+    for rst in ("workflow.rst", "toy_spectrum.rst"):
+        first_words = " ".join((ROOT / "workflow" / "report" / rst).read_text().split()[:4])
+        assert first_words in html, f"caption {rst} is not in the report"
