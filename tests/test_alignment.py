@@ -99,6 +99,7 @@ def test_both_conventions_reduce_to_the_toy_formula_for_unit_masses():
     assert unit_u == unit_w == "1/ns"
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 @pytest.mark.parametrize("diffusion, atoms", [("uniform", "all"), ("mass_weighted", "heavy")])
 def test_tiny_generator_run_on_a_22_atom_dataset(tmp_path, diffusion, atoms):
     ds = synthetic_alanine(400)

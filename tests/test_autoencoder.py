@@ -71,6 +71,7 @@ def test_regularizer_drives_the_cv_to_unit_variance_and_the_slow_direction(tmp_p
     assert abs(corr) > 0.98  # the slowest OU eigenfunction is x (λ1 = 1 < 4)
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 def test_autoencoder_learns_a_curve_and_writes_the_contract(tmp_path):
     rng = np.random.default_rng(1)
     s = rng.uniform(-1, 1, 3000)

@@ -260,6 +260,7 @@ def one_line_error(proc: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 def test_check_config_rejects_bad_yaml_and_potentials_in_one_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("seed: 3\ntoy:\n  sampling: [1, 2\n  dt: 1\n")

@@ -125,6 +125,7 @@ def test_the_schema_takes_the_option_and_rejects_a_bad_one():
     assert sorted(bad) == ["dihedrals", "features"]
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 def test_generator_on_dihedrals_trains_with_the_unchanged_loss(tmp_path):
     ds = dataset(400)
     s = learner_defaults("generator")

@@ -133,6 +133,7 @@ def test_mdrun_restarts_from_checkpoint(vacuum_system, tmp_path):
     assert gromacs.performance(files["log"]) > 0
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 @pytest.mark.gromacs
 def test_awh_pmf_extraction(vacuum_system, tmp_path):
     from mdcv.md import pmf

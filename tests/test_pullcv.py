@@ -71,6 +71,7 @@ ROUND_TRIPS = [  # (layers, k, architecture, activation, component)
 ]
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 @pytest.mark.parametrize("layers, k, architecture, activation, component", ROUND_TRIPS)
 def test_the_expression_reproduces_the_network_on_frames(layers, k, architecture, activation,
                                                          component):

@@ -47,6 +47,7 @@ def test_training_learns_ou_eigenvalues_and_writes_the_model_contract(tmp_path):
     assert json.loads((out / "run.json").read_text())["device"] == "cpu"
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 def test_training_resumes_from_its_checkpoint(tmp_path):
     ck = tmp_path / "ck.pt"
     ds = ou_dataset(2000)
@@ -76,6 +77,7 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_checkpoint(tmp_path
                        tmp_path / "ck2.pt", seed=1)
 
 
+@pytest.mark.slow  # a tiny real run: seconds
 def test_shared_architecture_and_rayleigh_readout(tmp_path):
     s = settings(architecture="shared", bounded_first=False, deflation=False, readout="rayleigh")
     readout = train_and_save(learner_class("generator"), ou_dataset(), s, tmp_path / "m",
