@@ -99,15 +99,19 @@ def stage_values(settings: Mapping, stage: str, length_ps: float, run: int = 0) 
 
 
 def dynamics_mdp(settings: Mapping, stage: str, length_ps: float, template_dir: str | Path,
-                 run: int = 0) -> str:
-    """Parameters of one dynamics stage, with pressure coupling and AWH blocks as needed."""
+                 run: int = 0, pull: str | None = None) -> str:
+    """Parameters of one dynamics stage, with pressure coupling and AWH blocks as needed.
+
+    ``pull``: a pull (and AWH) block in place of the (φ, ψ) AWH template, e.g. a learned
+    CV's (:mod:`mdcv.md.cvround`).
+    """
     template_dir = Path(template_dir)
     values = stage_values(settings, stage, length_ps, run)
     values["nonbonded"] = nonbonded(settings, template_dir)
     values["pressure"] = (render(template_dir / "pressure.mdp", settings) if stage == "npt"
                           else "pcoupl                   = no")
-    values["awh"] = ""
-    if stage == "awh":
+    values["awh"] = pull or ""
+    if stage == "awh" and pull is None:
         awh = settings["awh"]
         nstout = every(awh["output_every"], settings["dt"])
         nstout = max(values["nstenergy"], nstout // values["nstenergy"] * values["nstenergy"])

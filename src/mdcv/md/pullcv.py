@@ -127,6 +127,8 @@ class PullCV:
     cv_coords: list[int]
     layout: str
     names: list[str] = field(default_factory=list)
+    #: the constant-force coordinate of a fixed bias along the CV (:mod:`mdcv.md.cvbias`)
+    bias_coord: int | None = None
 
     def index_text(self) -> str:
         """The index groups (``[ name ]`` and 1-based atom numbers) to append to a .ndx."""
