@@ -270,16 +270,20 @@ def test_gromacs_applies_the_fixed_cv_bias_as_numpy_evaluates_it(vacuum, tmp_pat
     bias = cvbias.fit(cvbias.CvPmf(xi, 10 * ((xi - centre + 0.1) / 0.3) ** 2))
     text, block = cvround.production_mdp(VAC, MDP_DIR, cv, bias, 0.02, round_=1)
     run, traj = run_round(vacuum, tmp_path / "prod", text, block)
-    theta = cvbias.frame_angles(cv.atoms, traj.xyz.astype(np.float64))
-    xi = cv(theta)
-    v_numpy = bias(xi)
+    xyz = traj.xyz.astype(np.float64)
+    plain = cvround.biased_frames(cv, bias, xyz, KT)
+    theta, xi, v_numpy = plain["theta"], plain["xi"], plain["v_bias"]
     assert traj.n_frames == 5 and np.ptp(v_numpy) > 0 and np.abs(bias.derivative(xi)).min() > 1
     # GROMACS (mixed precision) computes the dihedrals from float coordinates: ξ agrees
     # to ~1e-6, so V_b to 1e-4 kJ/mol plus that times the slope.
     slope = np.abs(bias.derivative(xi)).max()
     tolerance = 1e-4 + 2e-6 * slope
     v_gmx = cvbias.gromacs_bias(run / "md.edr", traj.time)
-    assert cvbias.check_bias(v_numpy, v_gmx, tolerance, source=str(run)) < tolerance
+    checked = cvround.biased_frames(cv, bias, xyz, KT, v_gmx, tolerance, str(run))
+    assert checked["max_dev"] < tolerance
+    np.testing.assert_allclose(checked["w"], cvbias.weights(v_numpy, KT))
+    with pytest.raises(DataError, match="differs from V_b"):
+        cvround.biased_frames(cv, bias, xyz, KT, v_gmx + 0.01, tolerance)
     pullx, pullf = pullcv.read_xvg(run / "pullx.xvg"), pullcv.read_xvg(run / "pullf.xvg")
     np.testing.assert_allclose(pullx[:, block.cv_coords[0]], xi, atol=2e-5)
     np.testing.assert_allclose(pullx[:, block.bias_coord], v_numpy, atol=tolerance, rtol=1e-5)

@@ -23,7 +23,7 @@ import numpy as np
 from mdcv import seeds
 from mdcv.errors import ConfigError, DataError
 from mdcv.md import mdp, pullcv
-from mdcv.md.cvbias import FixedBias, with_bias
+from mdcv.md.cvbias import DEFAULTS, FixedBias, check_bias, frame_angles, weights, with_bias
 from mdcv.md.cvnet import CVNetwork
 
 #: Fraction of the CV's range on the frames added at each end of the AWH range.
@@ -104,6 +104,21 @@ def production_mdp(settings: Mapping, template_dir, cv: CVNetwork, bias: FixedBi
     text = mdp.dynamics_mdp(settings, "biased", length_ps, template_dir, run=round_,
                             pull=block.mdp)
     return text, block
+
+
+def biased_frames(cv: CVNetwork, bias: FixedBias, xyz, kT: float, v_gromacs=None,
+                  tolerance: float = DEFAULTS["tolerance"], source: str = "the run") -> dict:
+    """Dihedrals ``theta`` (n, m) rad, ``xi`` (n,), ``v_bias`` (n,) kJ/mol and weights
+    ``w`` (n,) ∝ exp(V_b/kT), mean 1, of the frames ``xyz`` (n, atoms, 3) nm of a run
+    under ``bias``. With ``v_gromacs`` (the applied bias at the frames,
+    :func:`mdcv.md.cvbias.gromacs_bias`) the two are compared first
+    (:func:`mdcv.md.cvbias.check_bias`); ``max_dev`` is the largest difference (kJ/mol).
+    """
+    theta = frame_angles(cv.atoms, xyz)
+    xi = cv(theta)
+    v = bias(xi)
+    dev = None if v_gromacs is None else check_bias(v, v_gromacs, tolerance, source)
+    return {"theta": theta, "xi": xi, "v_bias": v, "w": weights(v, kT), "max_dev": dev}
 
 
 def transitions(phi, t_ps, traj=None, cores=None) -> dict:
