@@ -199,11 +199,22 @@ def test_awh_settings_follow_the_cv_range_and_gradient():
     s = cvround.awh_settings(cv, theta, w, VAC, round_=1, margin=0.1)
     xi = cv(theta)
     span = xi.max() - xi.min()
-    assert s["start"][0] == pytest.approx(xi.min() - 0.1 * span)
-    assert s["end"][0] == pytest.approx(xi.max() + 0.1 * span)
-    assert s["force_constant"] == pytest.approx(1000.0 * (2 * np.pi / (1.2 * span)) ** 2)
+    assert s["start"] == [pytest.approx(xi.min() - 0.1 * span)]
+    assert s["end"] == [pytest.approx(xi.max() + 0.1 * span)]
+    assert s["force_constant"] == [pytest.approx(1000.0 * (2 * np.pi / (1.2 * span)) ** 2)]
     grad2 = np.average(4 * np.cos(theta[:, 0]) ** 2, weights=w)  # |∂ξ/∂θ|² = 4 cos² θ_1
-    assert s["diffusion"] == pytest.approx(0.1 * grad2, rel=1e-6)
+    assert s["diffusion"] == [pytest.approx(0.1 * grad2, rel=1e-6)]
+    # Two components: one AWH dimension each, with its own range and constants.
+    half = sine_cv()
+    half.terms[0].layers[0][0][0, 0] = 1.0
+    two = cvround.awh_settings([cv, half], theta, w, VAC, round_=1)
+    assert two["start"][0] == s["start"][0] and two["start"][1] > s["start"][0]
+    assert two["force_constant"][1] == pytest.approx(4 * s["force_constant"][0])
+    assert two["diffusion"][1] == pytest.approx(s["diffusion"][0] / 4)
+    lines = pullcv.awh_lines(two, [3, 4])
+    assert f"awh1-dim2-force-constant = {two['force_constant'][1]}" in lines
+    with pytest.raises(ConfigError, match="AWH diffusion: one value or one per CV component"):
+        pullcv.awh_lines({**two, "diffusion": [0.1, 0.2, 0.3]}, [3, 4])
     assert s["nstout"] == 50 and s["nstout"] % 10 == 0  # a multiple of nstenergy
     assert s["seed"] != cvround.awh_settings(cv, theta, w, VAC, round_=2)["seed"]
     with pytest.raises(ConfigError, match="round 1 or later"):
@@ -326,7 +337,7 @@ def test_a_short_awh_run_along_the_cv_gives_its_pmf_on_the_awh_grid(vacuum, tmp_
     assert exact.xi[0] == settings["start"][0] and exact.xi[-1] == settings["end"][0]
     with pytest.raises(DataError, match="off the regular grid"):
         cvbias.read_awh_pmf(tmp_path / "pmf.xvg", settings["start"][0] - 0.01)
-    width = np.sqrt(KT / settings["force_constant"])  # the umbrella width, CV units
+    width = np.sqrt(KT / settings["force_constant"][0])  # the umbrella width, CV units
     assert np.diff(pmf.xi).mean() < width  # several points per umbrella width
     assert np.isfinite(pmf.f).all() and pmf.f.min() == 0
     bias = cvbias.fit(pmf, tolerance=50.0)

@@ -16,7 +16,7 @@ of |∇_θ ξ|² over the frames. Units: ps, kJ/mol, CV units, radians.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -41,14 +41,16 @@ def cv_gradient(cv: CVNetwork, theta) -> np.ndarray:
     return ((values[0] - values[1]) / (2 * _H)).T
 
 
-def awh_settings(cv: CVNetwork, theta, w, settings: Mapping, round_: int,
-                 margin: float = MARGIN) -> dict:
-    """The AWH block's settings along ``cv`` (for :func:`mdcv.md.pullcv.pull_block`).
+def awh_settings(cvs: CVNetwork | Sequence[CVNetwork], theta, w, settings: Mapping,
+                 round_: int, margin: float = MARGIN) -> dict:
+    """The AWH block's settings along ``cvs`` (for :func:`mdcv.md.pullcv.pull_block`).
 
-    ``theta`` (n, m) radians and ``w`` (n,) weights: the round's frames; ``settings``: a
-    system's merged md settings (``dt``, ``temperature``, ``energy_every_ps``, ``awh``,
-    ``seed``, ``name``).
+    ``cvs``: one CV (1D AWH) or several components (one AWH dimension each; start, end,
+    force constant and diffusion per dimension). ``theta`` (n, m) radians and ``w`` (n,)
+    weights: the round's frames; ``settings``: a system's merged md settings (``dt``,
+    ``energy_every_ps``, ``awh``, ``seed``, ``name``).
     """
+    cvs = [cvs] if isinstance(cvs, CVNetwork) else list(cvs)
     theta = np.asarray(theta, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     if theta.ndim != 2 or len(theta) < 2 or len(w) != len(theta):
@@ -56,20 +58,25 @@ def awh_settings(cv: CVNetwork, theta, w, settings: Mapping, round_: int,
                         f"and {w.shape}")
     if margin < 0:
         raise ConfigError(f"the AWH margin must be ≥ 0 (fraction of the range), got {margin}")
-    xi = cv(theta)
-    lo, hi = float(xi.min()), float(xi.max())
-    if not hi > lo:
-        raise DataError(f"the CV takes one value ({lo}) on all {len(xi)} frames: no AWH range")
-    start, end = lo - margin * (hi - lo), hi + margin * (hi - lo)
     awh = settings["awh"]
-    grad2 = np.average((cv_gradient(cv, theta) ** 2).sum(1), weights=w)
+    out = {"start": [], "end": [], "force_constant": [], "diffusion": []}
+    for j, cv in enumerate(cvs):
+        xi = cv(theta)
+        lo, hi = float(xi.min()), float(xi.max())
+        if not hi > lo:
+            raise DataError(f"CV component {j} takes one value ({lo}) on all {len(xi)} "
+                            "frames: no AWH range")
+        start, end = lo - margin * (hi - lo), hi + margin * (hi - lo)
+        grad2 = np.average((cv_gradient(cv, theta) ** 2).sum(1), weights=w)
+        out["start"].append(start)
+        out["end"].append(end)
+        out["force_constant"].append(float(awh["force_constant"] * (2 * np.pi / (end - start)) ** 2))
+        out["diffusion"].append(float(awh["diffusion"] * grad2))
     energy = mdp.every(settings["energy_every_ps"], settings["dt"])
     nstout = max(energy, mdp.every(awh["output_every"], settings["dt"]) // energy * energy)
     return {"potential": awh["potential"], "seed": _seed(settings, "awh", round_),
             "nstout": nstout, "nstsample": awh["nstsample"],
-            "nsamples_update": awh["nsamples_update"], "error_init": awh["error_init"],
-            "force_constant": float(awh["force_constant"] * (2 * np.pi / (end - start)) ** 2),
-            "diffusion": float(awh["diffusion"] * grad2), "start": [start], "end": [end]}
+            "nsamples_update": awh["nsamples_update"], "error_init": awh["error_init"], **out}
 
 
 def _seed(settings: Mapping, stage: str, round_: int) -> int:
@@ -79,15 +86,16 @@ def _seed(settings: Mapping, stage: str, round_: int) -> int:
     return seeds.derive(settings["seed"], settings["name"], "cv-loop", stage, int(round_))
 
 
-def awh_mdp(settings: Mapping, template_dir, cv: CVNetwork, theta, w, length_ps: float,
-            round_: int, margin: float = MARGIN, layout: str = "auto"
+def awh_mdp(settings: Mapping, template_dir, cvs: CVNetwork | Sequence[CVNetwork], theta, w,
+            length_ps: float, round_: int, margin: float = MARGIN, layout: str = "auto"
             ) -> tuple[str, pullcv.PullCV]:
-    """The .mdp text of round ``round_``'s AWH run along ``cv`` and its pull block (the
-    index groups to append to the system's index: :meth:`PullCV.write_index`)."""
+    """The .mdp text of round ``round_``'s AWH run along ``cvs`` (one CV, or components
+    on the same dihedrals: one AWH dimension each) and its pull block (the index groups
+    to append to the system's index: :meth:`PullCV.write_index`)."""
     _seed(settings, "awh", round_)
-    awh = awh_settings(cv, theta, w, settings, round_, margin)
+    awh = awh_settings(cvs, theta, w, settings, round_, margin)
     energy = mdp.stage_values(settings, "awh", length_ps, round_)["nstenergy"]
-    block = pullcv.pull_block(cv, nstxout=energy, awh=awh, layout=layout)
+    block = pullcv.pull_block(cvs, nstxout=energy, awh=awh, layout=layout)
     text = mdp.dynamics_mdp(settings, "awh", length_ps, template_dir, run=round_, pull=block.mdp)
     return text, block
 

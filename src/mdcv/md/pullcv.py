@@ -170,8 +170,9 @@ def pull_block(cvs: CVNetwork | Sequence[CVNetwork], nstxout: int, awh: Mapping 
 
     ``nstxout``: steps between pullx.xvg rows. ``awh``: ``potential``, ``seed``,
     ``nstout`` (a multiple of nstenergy), ``nstsample``, ``nsamples_update``,
-    ``error_init`` (kJ/mol), ``force_constant`` (kJ/mol/CV²), ``diffusion`` (CV²/ps),
-    ``start``/``end`` (one per component, CV units). Or ``umbrella``: ``k``
+    ``error_init`` (kJ/mol), ``force_constant`` (kJ/mol/CV²), ``diffusion`` (CV²/ps)
+    (each one value, or one per component), ``start``/``end`` (one per component, CV
+    units). Or ``umbrella``: ``k``
     (kJ/mol/CV²) and ``init`` (one centre per component, CV units). Neither: the CVs
     are only recorded. ``nstfout`` > 0 writes pullf.xvg (forces: kJ/mol/rad on the
     dihedrals); mdrun then needs ``-px``/``-pf`` to restart from a checkpoint.
@@ -233,6 +234,13 @@ def awh_lines(awh: Mapping, coords: Sequence[int]) -> list[str]:
              f"awh1-error-init = {awh['error_init']}", "awh1-growth = exp-linear",
              "awh1-equilibrate-histogram = no", "awh1-target = constant",
              f"awh1-ndim = {len(coords)}"]
+    per_dim = {}  # force_constant, diffusion: one for all dimensions or one per dimension
+    for key in ("force_constant", "diffusion"):
+        value = awh[key]
+        per_dim[key] = list(value) if isinstance(value, Sequence) else [value] * len(coords)
+        if len(per_dim[key]) != len(coords):
+            raise ConfigError(f"AWH {key}: one value or one per CV component ({len(coords)}), "
+                              f"got {value}")
     for d, c in enumerate(coords, start=1):
         if not start[d - 1] < end[d - 1]:
             raise ConfigError(f"AWH dimension {d}: start {start[d - 1]} must be below end "
@@ -240,8 +248,8 @@ def awh_lines(awh: Mapping, coords: Sequence[int]) -> list[str]:
         lines += [f"awh1-dim{d}-coord-provider = pull", f"awh1-dim{d}-coord-index = {c}",
                   f"awh1-dim{d}-start = {_num(start[d - 1])}",
                   f"awh1-dim{d}-end = {_num(end[d - 1])}",
-                  f"awh1-dim{d}-force-constant = {awh['force_constant']}",
-                  f"awh1-dim{d}-diffusion = {awh['diffusion']}"]
+                  f"awh1-dim{d}-force-constant = {per_dim['force_constant'][d - 1]}",
+                  f"awh1-dim{d}-diffusion = {per_dim['diffusion'][d - 1]}"]
     return lines
 
 
