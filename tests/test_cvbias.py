@@ -342,3 +342,33 @@ def test_a_short_awh_run_along_the_cv_gives_its_pmf_on_the_awh_grid(vacuum, tmp_
     assert np.isfinite(pmf.f).all() and pmf.f.min() == 0
     bias = cvbias.fit(pmf, tolerance=50.0)
     assert bias.lo == pmf.xi[0] and bias.hi == pmf.xi[-1]
+
+
+@pytest.mark.gromacs
+@pytest.mark.slow
+def test_a_tiny_round_runs_awh_fits_the_bias_and_runs_under_it(vacuum, tmp_path):  # noqa: F811
+    """A loop round's GROMACS side end to end, in a few hundred steps: AWH along the CV,
+    F(ξ), the fixed bias, the production under it, checked weights and transitions."""
+    from test_gromacs import MDP_DIR
+
+    m = small_cv_model()
+    cv = pullcv.from_model(m, 0)
+    with torch.no_grad():
+        theta = m.pre.angles(frames(200)).numpy()
+    w = np.ones(len(theta))
+    text, block = cvround.awh_mdp(VAC, MDP_DIR, cv, theta, w, 0.2, round_=1)
+    aw = cvround.awh_settings(cv, theta, w, VAC, round_=1)
+    run, _ = run_round(vacuum, tmp_path / "awh", text, block)
+    pmf = cvbias.awh_pmf(run / "md.edr", tmp_path / "awh" / "run.tpr", tmp_path / "pmf.xvg",
+                         tmp_path / "awh.log", aw["start"][0], aw["end"][0])
+    assert np.ptp(pmf.f) > 0  # AWH has updated its bias
+    bias = cvbias.fit(pmf)
+    assert (bias.lo, bias.hi) == (aw["start"][0], aw["end"][0]) and bias.fit_error < 1.0
+    text, block = cvround.production_mdp(VAC, MDP_DIR, cv, bias, 0.05, round_=1)
+    run, traj = run_round(vacuum, tmp_path / "prod", text, block)
+    v_gmx = cvbias.gromacs_bias(run / "md.edr", traj.time)
+    frames_ = cvround.biased_frames(cv, bias, traj.xyz.astype(np.float64), KT, v_gmx,
+                                    tolerance=1e-3, source=str(run))
+    assert frames_["max_dev"] < 1e-3 and frames_["w"].mean() == pytest.approx(1.0)
+    rate = cvround.transitions(frames_["theta"][:, cv.names.index("phi")], traj.time)
+    assert rate["ns_simulated"] == pytest.approx(traj.time[-1] / 1000)
