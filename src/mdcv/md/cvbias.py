@@ -228,7 +228,8 @@ def with_bias(block: PullCV, bias: FixedBias, component: int = 0) -> PullCV:
 
 def frame_angles(atoms, xyz) -> np.ndarray:
     """Dihedrals (n, m) in radians of frames ``xyz`` (n, atoms, 3) nm, for 1-based atom
-    numbers ``atoms`` (m, 4) (a :class:`~mdcv.md.cvnet.CVNetwork`'s)."""
+    numbers ``atoms`` (m, 4) (a :class:`~mdcv.md.cvnet.CVNetwork`'s). The frames must
+    hold whole molecules (:func:`mdcv.md.features.load_solute` makes them whole)."""
     p = np.asarray(xyz, dtype=np.float64)[:, np.asarray(atoms) - 1]  # (n, m, 4, 3)
     b1, b2, b3 = p[:, :, 1] - p[:, :, 0], p[:, :, 2] - p[:, :, 1], p[:, :, 3] - p[:, :, 2]
     n1, n2 = np.cross(b1, b2), np.cross(b2, b3)
@@ -262,8 +263,9 @@ def check_bias(v_bias, v_gromacs, tolerance: float = DEFAULTS["tolerance"],
     if not np.all(np.isfinite(dev)) or dev.max() > tolerance:
         raise DataError(f"{source}: the bias GROMACS applied differs from V_b on the frames by up "
                         f"to {np.nanmax(dev):.3g} kJ/mol (> tolerance {tolerance}): the run's "
-                        "pull block and the bias used for the weights are not the same; "
-                        "rebuild the run's .mdp from this bias")
+                        "pull block and the bias used for the weights are not the same "
+                        "(rebuild the run's .mdp from this bias), or the frames are not whole "
+                        "molecules (load them with mdcv.md.features.load_solute)")
     return float(dev.max())
 
 

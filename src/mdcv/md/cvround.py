@@ -117,9 +117,10 @@ def production_mdp(settings: Mapping, template_dir, cv: CVNetwork, bias: FixedBi
 def biased_frames(cv: CVNetwork, bias: FixedBias, xyz, kT: float, v_gromacs=None,
                   tolerance: float = DEFAULTS["tolerance"], source: str = "the run") -> dict:
     """Dihedrals ``theta`` (n, m) rad, ``xi`` (n,), ``v_bias`` (n,) kJ/mol and weights
-    ``w`` (n,) ∝ exp(V_b/kT), mean 1, of the frames ``xyz`` (n, atoms, 3) nm of a run
-    under ``bias``. With ``v_gromacs`` (the applied bias at the frames,
-    :func:`mdcv.md.cvbias.gromacs_bias`) the two are compared first
+    ``w`` (n,) ∝ exp(V_b/kT), mean 1, of the frames ``xyz`` (n, atoms, 3) nm (whole
+    molecules: :func:`mdcv.md.features.load_solute`) of a run under ``bias``. With
+    ``v_gromacs`` (the applied bias at the frames, :func:`mdcv.md.cvbias.gromacs_bias`)
+    the two are compared first
     (:func:`mdcv.md.cvbias.check_bias`); ``max_dev`` is the largest difference (kJ/mol).
     """
     theta = frame_angles(cv.atoms, xyz)
