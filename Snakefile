@@ -22,6 +22,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/reference.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/loop.smk"
 include: "workflow/rules/summary.smk"
 
 

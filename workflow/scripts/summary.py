@@ -15,9 +15,11 @@ out = snakemake.output
 readers = {"toy_spectrum": summary.toy_spectrum_section,
            "toy_cv_quality": summary.cv_quality_section,
            "alanine_eigenvalues": summary.alanine_section,
-           "reweighting_check": summary.reweighting_section}
+           "reweighting_check": summary.reweighting_section,
+           "cv_loop": summary.loop_section}
 keys = {"toy_spectrum": "toy_spectrum", "toy_cv_quality": "cv_quality",
-        "alanine_eigenvalues": "alanine_eigenvalues", "reweighting_check": "reweighting"}
+        "alanine_eigenvalues": "alanine_eigenvalues", "reweighting_check": "reweighting",
+        "cv_loop": "cv_loop"}
 sections = {keys[Path(p).stem]: readers[Path(p).stem](pd.read_csv(p))
             for p in snakemake.input.tables if Path(p).stem in readers}
 if par.models:

@@ -33,6 +33,9 @@ SECTIONS = [
      "λ1 / the shooting λ1 of the same system"),
     ("reweighting", "Reweighting checks", "reweighted free energy of each biased run "
      "against its AWH PMF, |ΔF| in kT over populated bins"),
+    ("cv_loop", "CV loop, round by round", "per system and round (mdcv.loop.table): "
+     "simulated time, core-to-core transitions per time unit, the ESS fraction and λ1 with "
+     "its 95 % walker-bootstrap interval against the reference; figure: cv_loop.png"),
     ("models", "Model directories", "every trained model: device, training wall time, "
      "chosen step and its first eigenvalues (eigenvalues.csv)"),
     ("replicas", "Spread over seed replicas", "each learner trained with seed replicas "
@@ -71,6 +74,13 @@ def alanine_section(table: pd.DataFrame) -> pd.DataFrame:
              for s, i, lam in zip(out["system"], out["index"], out["eigenvalue"], strict=True)]
     out["ratio_to_shooting"] = ratio
     return out.reset_index(drop=True)
+
+
+def loop_section(table: pd.DataFrame) -> pd.DataFrame:
+    """``cv_loop.csv`` with λ1 relative to its reference (``rel_error``)."""
+    out = table.reset_index(drop=True)
+    out["rel_error"] = out["lambda1"] / out["lambda1_ref"] - 1.0
+    return out
 
 
 def reweighting_section(table: pd.DataFrame) -> pd.DataFrame:

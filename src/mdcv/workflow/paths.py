@@ -95,6 +95,24 @@ def reference(system: str, dynamics: str, name: str) -> str:
     return _join(system, "reference", dynamics, name)
 
 
+# --- the CV loop (mdcv.loop) ----------------------------------------------------------------
+def loop_round(system: str, round_, name: str) -> str:
+    """A file of one loop round: ``samples.npz``, ``samples_stats.json``, ``round.json``,
+    ``free_energy.npz`` (F along the round's CV: the next round's bias)."""
+    return _join(system, "loop", f"round{round_}", name)
+
+
+def loop_model_files(system: str, round_, keys=MODEL_KEYS) -> dict[str, str]:
+    """The model-directory files of one loop round's training, by key."""
+    root = _join(system, "loop", f"round{round_}", "model")
+    return {key: f"{root}/{FILES[key]}" for key in keys}
+
+
+def loop_checkpoint(system: str, round_) -> str:
+    """The training checkpoint of one loop round."""
+    return _join("checkpoints", system, "loop", f"round{round_}.pt")
+
+
 # --- tables, figures, logs, benchmarks --------------------------------------------------------
 def table(name: str) -> str:
     """A study table (csv), ``name`` without extension."""

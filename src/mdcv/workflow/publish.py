@@ -24,6 +24,7 @@ KEY_FIGURES = (
     "alanine_*_generator-uniform.png",
     "alanine_*_msm_bd.png",
     "alanine_*_study.png",
+    "cv_loop.png",
 )
 NOTE = "NOTE.md"
 

@@ -6,6 +6,7 @@ Pure Python over the config, so the Snakefile and ``mdcv check-config`` can use 
 from __future__ import annotations
 
 from mdcv.config import md_systems, toy_learners, toy_systems
+from mdcv.loop import settings as loop_settings
 from mdcv.plots.md import figure_paths
 from mdcv.workflow import alanine, paths, toycv
 
@@ -57,9 +58,16 @@ def alanine_stage(config: dict) -> list[str]:
     return out
 
 
+def loop(config: dict) -> list[str]:
+    """The CV loop: its table and figure, when ``loop.systems`` names a system."""
+    if not loop_settings.systems(config):
+        return []
+    return [paths.table("cv_loop"), paths.figure("cv_loop")]
+
+
 def all_targets(config: dict) -> list[str]:
     """Every final output of the study, stage by stage."""
-    return toy(config) + md(config) + alanine_stage(config)
+    return toy(config) + md(config) + alanine_stage(config) + loop(config)
 
 
 def trainings(config: dict) -> list[tuple[str, str]]:
