@@ -126,3 +126,74 @@ rule alanine_trajectories:
         ML_ENV
     shell:
         "cp {input} {output} 2> {log}"
+
+
+# The shooting λ_1 re-read with each core choice (alanine.reference.shooting.core_table),
+# same runs and starts for every choice: results/tables/shooting_cores.csv.
+rule alanine_shooting_cores:
+    input:
+        shots=lambda wc: [paths.reference(s, "bd", "shooting.npz")
+                          for s in plan_alanine.shooting_systems(config)],
+        biased=lambda wc: [paths.dataset(s, "biased") for s in plan_alanine.shooting_systems(config)],
+    output:
+        paths.table("shooting_cores"),
+    log:
+        paths.log("alanine", "shooting_cores"),
+    benchmark:
+        paths.benchmark("alanine_shooting_cores")
+    params:
+        systems=plan_alanine.shooting_systems(config),
+        shooting=plan_params.shooting_cores(config),
+        seed=plan_params.seed(config, "alanine_shooting_cores"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/alanine_shooting_cores.py"
+
+
+# The committor-shooting estimator checked on toy potentials against the grid λ_1
+# (toy.shooting_check, mdcv.toy.shooting): one job per system and seed, then the table.
+rule toy_shooting_check:
+    output:
+        paths.toy_reference("{check}", "shooting_check/seed{rep}.csv"),
+    log:
+        paths.log("{check}", "shooting_check_{rep}"),
+    benchmark:
+        paths.benchmark("toy_shooting_check", "{check}", "{rep}")
+    params:
+        check=lambda wc: plan_params.shooting_check(config, wc.check),
+        seed=lambda wc: plan_params.seed(config, "toy_shooting_check", wc.check, wc.rep),
+        base_dir=workflow.basedir,
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/toy_shooting_check.py"
+
+
+rule shooting_check_table:
+    input:
+        [paths.toy_reference(s, f"shooting_check/seed{i}.csv")
+         for s in plan_params.shooting_check_systems(config)
+         for i in range(config["toy"]["shooting_check"]["seeds"])],
+    output:
+        paths.table("shooting_check"),
+    log:
+        paths.log("shooting_check_table"),
+    benchmark:
+        paths.benchmark("shooting_check_table")
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        ML_ENV
+    script:
+        "../scripts/shooting_check_table.py"

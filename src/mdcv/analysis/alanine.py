@@ -23,7 +23,7 @@ import pandas as pd
 log = logging.getLogger(__name__)
 
 TABLE_COLUMNS = ["system", "method", "index", "eigenvalue", "std", "timescale_ns", "unit",
-                 "convention", "readout", "detail"]
+                 "convention", "readout", "detail", "lo", "hi"]
 PHI_CUT = 2.2  # rad: φ at the unpopulated gap between C7ax/αL (≈ 1 rad) and β (≈ ±3 rad)
 REFERENCE_METHODS = {"bd": "msm-bd-uniform", "langevin": "msm-langevin"}
 SHOOTING_METHOD = "tpt-bd-uniform"  # committor shooting with the BD dynamics (λ_1 only)
@@ -82,18 +82,20 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
     ``shots``: the arrays of :func:`mdcv.reference.runs.make_shooting_runs`; ``biased``: the
     biased dataset (weights, φ); ``settings``: ``alanine.reference.shooting`` (its
     ``cores``: :func:`mdcv.reference.cores.phi_cores`, as for the runs' starts). Columns:
-    ``index`` (1), ``eigenvalue`` and ``std`` (ns⁻¹, block bootstrap over the biased
-    frames), ``timescale_ns``, ``nu`` (reactive flux, ns⁻¹), ``rho_b`` (E_μ[q] ≈
-    μ(C7ax/αL)), ``var_q`` and the sample counts.
+    ``index`` (1), ``eigenvalue``, ``lo``/``hi`` and ``std`` (ns⁻¹; percentile interval at
+    ``level`` of a block bootstrap over stretches of ``block_ps`` of the biased
+    trajectory, :func:`mdcv.stats.block_bootstrap`), ``timescale_ns``, ``nu`` (reactive
+    flux, ns⁻¹), ``rho_b`` (E_μ[q] ≈ μ(C7ax/αL)), ``var_q`` and the sample counts.
     """
     from mdcv.reference import shooting
     from mdcv.reference.cores import phi_cores
+    from mdcv.stats import block_ids
 
     k = int(shots["runs_per_start"])
     if len(shots["start_index"]) == 0:
         log.warning("committor shooting had no start frame between the φ cores: λ_1 is NaN")
-        return pd.DataFrame([{"index": 1, "eigenvalue": np.nan, "std": np.nan,
-                              "timescale_ns": np.nan, "starts": 0, "runs_per_start": k,
+        return pd.DataFrame([{"index": 1, "eigenvalue": np.nan, "std": np.nan, "lo": np.nan,
+                              "hi": np.nan, "timescale_ns": np.nan, "starts": 0, "runs_per_start": k,
                               "reactive_pairs": 0, "unresolved_runs": 0, "transition_frames": 0,
                               "run_ps": float(settings["length_ps"]),
                               "save_every_ps": float(shots["save_every_ps"])}])
@@ -101,24 +103,48 @@ def shooting_reference(shots: dict, biased, settings: dict, seed: int) -> pd.Dat
     core, time_ps = _shooting_hits(shots, cores)
     stats = shooting.start_statistics(core, time_ps / 1000.0, k)  # ns: rates in 1/ns
     rng = np.random.default_rng(seed)
+    blocks = block_ids(biased.t, float(settings["block_ps"]), biased.traj)
     res = shooting.rate(biased.w, phi_cores(biased["phi"], cores), shots["start_index"], stats,
-                        int(settings["blocks"]), int(settings["n_bootstrap"]), rng)
+                        blocks, int(settings["n_bootstrap"]), rng, float(settings["level"]))
     hit_ps = time_ps[core >= 0]
     log.info("committor shooting: %d starts × %d runs, %d reactive pairs, %d unresolved runs; "
-             "λ_1 = %.3g ± %.2g 1/ns", res["starts"], k, res["reactive_pairs"],
-             res["unresolved_runs"], res["eigenvalue"], res["std"])
+             "λ_1 = %.3g 1/ns [%.3g, %.3g]", res["starts"], k, res["reactive_pairs"],
+             res["unresolved_runs"], res["eigenvalue"], res["lo"], res["hi"])
     if res["unresolved_runs"]:
         log.warning("%d shooting runs entered no core within %g ps: lengthen "
                     "alanine.reference.shooting.length_ps", res["unresolved_runs"],
                     float(np.max(shots["t"])))
     return pd.DataFrame([{
-        "index": 1, "eigenvalue": res["eigenvalue"], "std": res["std"],
-        "timescale_ns": 1.0 / res["eigenvalue"], "nu": res["nu"], "rho_b": res["rho_b"],
+        "index": 1, "eigenvalue": res["eigenvalue"], "std": res["std"], "lo": res["lo"],
+        "hi": res["hi"], "level": float(settings["level"]), "blocks": res["blocks"],
+        "block_ps": float(settings["block_ps"]), "timescale_ns": 1.0 / res["eigenvalue"],
+        "nu": res["nu"], "rho_b": res["rho_b"],
         "var_q": res["var_q"], "starts": res["starts"], "runs_per_start": k,
         "reactive_pairs": res["reactive_pairs"], "unresolved_runs": res["unresolved_runs"],
         "transition_frames": res["transition_frames"],
         "run_ps": float(np.max(shots["t"])), "save_every_ps": float(shots["save_every_ps"]),
         "median_hit_ps": float(np.median(hit_ps)) if len(hit_ps) else np.nan}])
+
+
+def shooting_cores(system: str, shots: dict, biased, settings: dict, seed: int) -> pd.DataFrame:
+    """The shooting λ_1 (ns⁻¹) re-read with each core choice, ``cores`` first, then
+    ``core_table`` (:func:`mdcv.reference.shooting.core_choices`: same runs, same number of
+    starts, same bootstrap blocks): results/tables/shooting_cores.csv rows of ``system``."""
+    from mdcv.reference import shooting
+    from mdcv.stats import block_ids
+
+    columns = ["system", "cores", "lambda1", "lo", "hi", "std", "starts", "runs",
+               "reactive_pairs", "unresolved_runs", "rho_b"]
+    if len(shots["start_index"]) == 0:
+        return pd.DataFrame(columns=columns)
+    rows = shooting.core_choices(
+        biased["phi"], biased.w, block_ids(biased.t, float(settings["block_ps"]), biased.traj),
+        shots["start_index"], shots["phi"], shots["run"], shots["t"] / 1000.0,
+        int(shots["runs_per_start"]), [settings["cores"], *settings["core_table"]],
+        int(settings["n_bootstrap"]), float(settings["level"]), seed)
+    table = pd.DataFrame(rows).rename(columns={"eigenvalue": "lambda1"})
+    table.insert(0, "system", system)
+    return table[columns]
 
 
 def _shooting_hits(shots: dict, cores) -> tuple[np.ndarray, np.ndarray]:
@@ -161,14 +187,17 @@ def shooting_committors(shots: dict, settings: dict) -> pd.DataFrame:
 
 
 # --- the table -------------------------------------------------------------------------------
-def _rows(system, method, values, stds, convention, readout, detail="") -> pd.DataFrame:
+def _rows(system, method, values, stds, convention, readout, detail="", lo=np.nan,
+          hi=np.nan) -> pd.DataFrame:
     values = np.asarray(values, dtype=float)
     with np.errstate(divide="ignore"):
         ts = np.where(values > 0, 1.0 / values, np.inf)
     return pd.DataFrame({"system": system, "method": method, "index": np.arange(1, len(values) + 1),
                          "eigenvalue": values, "std": np.asarray(stds, dtype=float),
                          "timescale_ns": ts, "unit": "1/ns", "convention": convention,
-                         "readout": readout, "detail": detail})
+                         "readout": readout, "detail": detail,
+                         "lo": np.broadcast_to(np.asarray(lo, dtype=float), values.shape),
+                         "hi": np.broadcast_to(np.asarray(hi, dtype=float), values.shape)})
 
 
 def published_rows(published: dict) -> pd.DataFrame:
@@ -198,11 +227,16 @@ def learner_rows(system: str, method: str, convention: str, readouts, run=None) 
             detail = f"mean of the {folds} cross-fitted members' read-outs; std: their spread"
         elif folds:
             detail = f"average of {folds} cross-fitted members; {detail}"
+        lo, hi = (part.get(c, pd.Series(np.nan, index=part.index)).to_numpy(dtype=float)
+                  for c in ("lo", "hi"))
+        if np.isfinite(lo).any():
+            detail = (f"{detail.split('; std:')[0]}; std, lo, hi: block bootstrap over stretches "
+                      "of the frames (percentile interval)")
         frames = part.get("frames_effective", pd.Series(np.nan, index=part.index))
         details = [detail if not np.isfinite(x) else f"{detail}; energy on {x:.3g} effective frames"
                    for x in frames.to_numpy(dtype=float)]
         out.append(_rows(system, method, part["eigenvalue"], part["std"], convention, readout,
-                         details))
+                         details, lo, hi))
     return pd.concat(out, ignore_index=True)
 
 
@@ -225,8 +259,9 @@ def shooting_rows(system: str, path) -> pd.DataFrame:
     detail = (f"committor shooting: {int(first['starts'])} starts between the φ cores × "
               f"{int(first['runs_per_start'])} BD runs of {first['run_ps']:g} ps, "
               f"{int(first['reactive_pairs'])} reactive pairs; λ = ν/Var(q), an upper bound; "
-              "std: bootstrap over blocks of the biased frames")
-    return _rows(system, SHOOTING_METHOD, eig["eigenvalue"], eig["std"], "uniform", "tpt", detail)
+              "std, lo, hi: block bootstrap over stretches of the biased trajectory")
+    return _rows(system, SHOOTING_METHOD, eig["eigenvalue"], eig["std"], "uniform", "tpt", detail,
+                 eig.get("lo", np.nan), eig.get("hi", np.nan))
 
 
 def effective_rows(system: str, learner: str, torchscript, dataset, diffusion_constant: float,

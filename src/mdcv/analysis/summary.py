@@ -36,6 +36,11 @@ SECTIONS = [
     ("cv_loop", "CV loop, round by round", "per system and round (mdcv.loop.table): "
      "simulated time, core-to-core transitions per time unit, the ESS fraction and λ1 with "
      "its 95 % walker-bootstrap interval against the reference; figure: cv_loop.png"),
+    ("shooting_check", "Committor-shooting estimator against the exact λ1 (toy)",
+     "per toy system and seed: λ by committor shooting (mdcv.toy.shooting, the estimator of "
+     "the alanine reference) with its 95 % block-bootstrap interval, the grid λ1 and the exact "
+     "committor quotient λ_q of the same cores; rel_err = λ/λ1 − 1, rel_err_committor = "
+     "λ/λ_q − 1; rows `mean`: their mean over seeds, ± the standard error (`_se`)"),
     ("models", "Model directories", "every trained model: device, training wall time, "
      "chosen step and its first eigenvalues (eigenvalues.csv)"),
     ("replicas", "Spread over seed replicas", "each learner trained with seed replicas "
@@ -81,6 +86,25 @@ def loop_section(table: pd.DataFrame) -> pd.DataFrame:
     out = table.reset_index(drop=True)
     out["rel_error"] = out["lambda1"] / out["lambda1_ref"] - 1.0
     return out
+
+
+def shooting_check_section(table: pd.DataFrame) -> pd.DataFrame:
+    """``shooting_check.csv`` (one row per system and seed) and per system a ``mean`` row:
+    the mean over seeds of λ, rel_err and rel_err_committor, with standard errors (``_se``)."""
+    cols = ["system", "seed", "lambda1_grid", "lambda_committor", "lambda1_shooting", "lo", "hi",
+            "rel_err", "rel_err_committor", "starts", "runs_per_start", "core_radius", "dt"]
+    out = table[[c for c in cols if c in table.columns]].copy()
+    out["seed"] = out["seed"].astype(str)
+    means = []
+    for system, part in table.groupby("system", sort=False):
+        row = {"system": system, "seed": "mean", "lambda1_grid": part["lambda1_grid"].iloc[0],
+               "lambda_committor": part["lambda_committor"].iloc[0]}
+        for col in ("lambda1_shooting", "rel_err", "rel_err_committor"):
+            row[col] = part[col].mean()
+            row[f"{col}_se"] = part[col].std(ddof=1) / math.sqrt(len(part)) if len(part) > 1 \
+                else np.nan
+        means.append(row)
+    return pd.concat([out, pd.DataFrame(means)], ignore_index=True)
 
 
 def reweighting_section(table: pd.DataFrame) -> pd.DataFrame:

@@ -29,8 +29,9 @@ function whose Dirichlet form is ν), and equals the two-state rate k_AB + k_BA 
 ν / (ρ_A ρ_B) of transition path theory up to μ(transition region). Rates are in the
 inverse unit of the run times given.
 
-Uncertainty: a bootstrap over contiguous blocks of the biased frames; it resamples
-the reweighted populations and the shot starts together.
+Uncertainty: a block bootstrap (:func:`mdcv.stats.block_bootstrap`) over contiguous
+stretches of the biased trajectory, percentile intervals; it resamples the reweighted
+populations and the shot starts together.
 """
 
 from __future__ import annotations
@@ -120,15 +121,20 @@ def _estimate(frames, w, labels, stats) -> dict:
     return {"nu": nu, "rho_b": e_q, "var_q": var_q, "eigenvalue": nu / var_q}
 
 
-def rate(w, labels, start_index, stats: dict, blocks: int, n_boot: int,
-         rng: np.random.Generator) -> dict:
-    """The committor's Rayleigh quotient λ = ν / Var_μ(q) and its block-bootstrap std.
+def rate(w, labels, start_index, stats: dict, blocks, n_boot: int, rng: np.random.Generator,
+         level: float = 0.95) -> dict:
+    """The committor's Rayleigh quotient λ = ν / Var_μ(q) and its block-bootstrap interval.
 
     ``w`` (n,): weights of the biased frames (any normalization); ``labels`` (n,): core
     of each biased frame (-1, 0, 1); ``start_index`` (s,): the shot frames (outside the
-    cores); ``stats``: :func:`start_statistics` of their runs. Returns ``eigenvalue``,
-    ``std``, ``nu`` (reactive flux), ``rho_b`` (E_μ[q] ≈ μ(B)), ``var_q`` and counts.
+    cores); ``stats``: :func:`start_statistics` of their runs; ``blocks`` (n,): the block
+    of each biased frame (:func:`mdcv.stats.block_ids`, contiguous stretches of time),
+    resampled ``n_boot`` times with the shot starts they hold. Returns ``eigenvalue``,
+    ``lo``/``hi`` (percentile interval at ``level``), ``std`` (of the draws), ``nu``
+    (reactive flux), ``rho_b`` (E_μ[q] ≈ μ(B)), ``var_q`` and counts.
     """
+    from mdcv.stats import block_bootstrap
+
     w = np.asarray(w, dtype=np.float64)
     labels = np.asarray(labels)
     start_index = np.asarray(start_index)
@@ -136,24 +142,65 @@ def rate(w, labels, start_index, stats: dict, blocks: int, n_boot: int,
         raise DataError("shot start frames must lie outside both cores")
     if not (np.any(labels == CORE_A) and np.any(labels == CORE_B)):
         raise DataError("the biased data must visit both cores to weigh them")
+    blocks = np.asarray(blocks)
+    if len(blocks) != len(w):
+        raise DataError(f"{len(blocks)} block labels for {len(w)} biased frames: one per frame")
     per_frame = {}
     for key in ("g", "q", "q2"):
         v = np.full(len(w), np.nan)
         v[start_index] = stats[key]
         per_frame[key] = v
-    n = len(w)
-    main = _estimate(np.arange(n), w, labels, per_frame)
-    edges = np.linspace(0, n, max(2, int(blocks)) + 1).astype(int)
-    block_frames = [np.arange(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    boot = np.full(int(n_boot), np.nan)
-    for b in range(int(n_boot)):  # a loop over resamples; each one is vectorized
-        pick = rng.integers(0, len(block_frames), len(block_frames))
-        boot[b] = _estimate(np.concatenate([block_frames[i] for i in pick]), w, labels,
-                            per_frame)["eigenvalue"]
-    finite = boot[np.isfinite(boot)]
-    main.update(std=float(np.std(finite)) if len(finite) > 1 else np.nan,
+    main = _estimate(np.arange(len(w)), w, labels, per_frame)
+    boot = block_bootstrap(lambda frames: _estimate(frames, w, labels, per_frame)["eigenvalue"],
+                           blocks, int(n_boot), level, rng)
+    main.update(lo=float(boot["lo"]), hi=float(boot["hi"]), std=float(boot["std"]),
+                blocks=int(blocks.max()) + 1 if len(blocks) else 0,
                 starts=int(np.isfinite(stats["g"]).sum()),
                 reactive_pairs=int(np.sum(stats["reactive_pairs"])),
                 unresolved_runs=int(np.sum(stats["unresolved"])),
                 transition_frames=int(np.sum(labels < 0)))
     return main
+
+
+def core_choices(phi_biased, w, blocks, start_index, run_phi, run, t, runs_per_start: int,
+                 choices: list, n_boot: int, level: float, seed: int) -> list[dict]:
+    """λ from the same shooting runs re-read with each core choice, at equal statistics.
+
+    ``phi_biased`` (n,), ``w`` (n,), ``blocks`` (n,): φ (radians), weights and bootstrap
+    blocks of the biased frames; ``start_index`` (s,): the shot frames, a uniform draw
+    from between ``choices[0]`` (the cores the runs were started for); ``run_phi``,
+    ``run``, ``t``: φ, run id and time of every run frame, ``runs_per_start`` runs per
+    start in start order. Every choice must contain ``choices[0]`` (cores as
+    :func:`mdcv.reference.cores.phi_cores` takes them), so the shot starts in its
+    transition region are a uniform sample of it; each choice keeps the same number of
+    them, the fewest any choice has, taken in one fixed random order (the sets nest), and
+    draws the same bootstrap blocks. One dict per choice: ``cores``, ``eigenvalue``,
+    ``lo``, ``hi``, ``std``, ``starts``, ``runs`` and counts; times as given (rates in
+    their inverse).
+    """
+    from mdcv.reference.cores import phi_cores
+
+    k = int(runs_per_start)
+    start_index = np.asarray(start_index)
+    base = phi_cores(phi_biased, choices[0])
+    labels = [phi_cores(phi_biased, c) for c in choices]
+    for choice, lab in zip(choices, labels, strict=True):
+        if np.any((base >= 0) & (lab != base)):
+            raise DataError(f"core choice {dict(choice)} does not contain the shooting cores "
+                            f"{dict(choices[0])}: its transition region has frames never shot "
+                            "from; widen its cores (or shoot between narrower ones)")
+    order = np.random.default_rng(seed).permutation(len(start_index))
+    between = [lab[start_index][order] < 0 for lab in labels]
+    m = int(min(b.sum() for b in between))
+    out = []
+    for choice, lab, inside in zip(choices, labels, between, strict=True):
+        keep = np.sort(order[inside][:m])
+        core, time = first_hits(phi_cores(run_phi, choice), run, t)
+        core, time = core.reshape(-1, k)[keep].ravel(), time.reshape(-1, k)[keep].ravel()
+        res = rate(w, lab, start_index[keep], start_statistics(core, time, k), blocks, n_boot,
+                   np.random.default_rng(seed), level)
+        out.append({"cores": f"a={list(choice['a'])} b={list(choice['b'])}",
+                    **{key: res[key] for key in ("eigenvalue", "lo", "hi", "std", "rho_b",
+                                                 "reactive_pairs", "unresolved_runs")},
+                    "starts": m, "runs": m * k})
+    return out

@@ -42,6 +42,11 @@ def shooting_enabled(config: dict) -> bool:
     return "bd" in ref["dynamics"] and bool(ref["shooting"]["enabled"])
 
 
+def shooting_systems(config: dict) -> list[str]:
+    """Reference systems with committor shooting (none when it is off)."""
+    return reference_systems(config) if shooting_enabled(config) else []
+
+
 def _transfer(config: dict, system: str) -> list[str]:
     """Transfer learners of ``system``: where its Langevin reference runs exist."""
     if system in reference_systems(config) and "langevin" in dynamics(config):

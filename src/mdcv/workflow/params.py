@@ -23,7 +23,7 @@ MSM_KEYS = ("states", "stationary", "k", "lag_ps", "lags_ps", "n_bootstrap", "ck
 RUN_KEYS = ("runs", "length_ns", "dt", "constraints", "save_every_ps", "diffusion_constant")
 #: ``shooting`` keys that shape the shooting runs, and those the rate estimate reads.
 SHOOTING_RUN_KEYS = ("max_starts", "runs_per_start", "length_ps", "save_every_ps", "cores")
-SHOOTING_RATE_KEYS = ("length_ps", "cores", "blocks", "n_bootstrap")
+SHOOTING_RATE_KEYS = ("length_ps", "cores", "block_ps", "n_bootstrap", "level")
 #: Keys of the ``bd`` block a shooting run uses (the integrator's, not the MSM runs' count).
 SHOOTING_BD_KEYS = ("dt", "constraints", "save_every_ps", "diffusion_constant")
 
@@ -85,8 +85,14 @@ def msm(config: dict) -> dict:
 
 
 def shooting_rate(config: dict) -> dict:
-    """What the shooting rate and committors read (cores, bootstrap blocks and resamples)."""
+    """What the shooting rate and committors read (cores, bootstrap block length, draws
+    and level)."""
     return _pick(_reference(config)["shooting"], SHOOTING_RATE_KEYS)
+
+
+def shooting_cores(config: dict) -> dict:
+    """What the core-choice table reads: the rate's keys and ``core_table``."""
+    return _pick(_reference(config)["shooting"], (*SHOOTING_RATE_KEYS, "core_table"))
 
 
 def reference_threads(config: dict) -> int:
@@ -139,3 +145,24 @@ def train_variants(config: dict, trainings) -> dict[str, list[str]]:
 def learner_name(wc) -> str:
     """The learner of a training job, whichever learner wildcard its rule uses."""
     return next(wc[n] for n in ("learner", *TRAIN_VARIANTS) if n in wc.keys())
+
+
+# --- the toy shooting check (mdcv.toy.shooting) ----------------------------------------------
+def shooting_check_systems(config: dict) -> list[str]:
+    """Systems of ``toy.shooting_check`` (none: the check is off)."""
+    return list(config["toy"]["shooting_check"]["systems"])
+
+
+def shooting_check(config: dict, system: str) -> dict:
+    """One system's shooting check: ``system`` (potential, beta, box, grid, core_radius) and
+    ``settings`` (the section's, with the system's ``sampling``, ``starts``, ``dt``
+    overrides merged in)."""
+    section = config["toy"]["shooting_check"]
+    spec = copy.deepcopy(section["systems"][system])
+    settings = {k: copy.deepcopy(v) for k, v in section.items() if k not in ("systems", "seeds")}
+    settings["sampling"].update(spec.pop("sampling", {}))
+    for key in ("starts", "dt"):
+        if key in spec:
+            settings[key] = spec.pop(key)
+    spec.setdefault("grid", [200, 200])
+    return {"system": {"name": system, **spec}, "settings": settings}

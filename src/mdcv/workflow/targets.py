@@ -29,11 +29,11 @@ def toy(config: dict) -> list[str]:
 
 
 def md(config: dict) -> list[str]:
-    """MD stage: datasets, figures, the reweighting table."""
+    """MD stage: datasets, figures, the reweighting and AWH convergence tables."""
     systems = md_systems(config)
     if not systems:
         return []
-    out = [paths.table("reweighting_check")]
+    out = [paths.table("reweighting_check"), paths.table("awh_convergence")]
     for system in systems:
         out += [paths.dataset(system, kind) for kind in ("biased", "unbiased")]
         out += figure_paths(system, paths.FIGURES)
@@ -55,7 +55,14 @@ def alanine_stage(config: dict) -> list[str]:
         out += [paths.figure(f"alanine_{system}_msm_{dyn}") for dyn in alanine.dynamics(config)]
     out += [paths.figure(f"alanine_{system}_study")
             for system in alanine.study_figure_systems(config)]
+    if alanine.shooting_systems(config):
+        out.append(paths.table("shooting_cores"))
     return out
+
+
+def checks(config: dict) -> list[str]:
+    """Estimator checks on toy potentials: the shooting check's table when it names systems."""
+    return [paths.table("shooting_check")] if config["toy"]["shooting_check"]["systems"] else []
 
 
 def loop(config: dict) -> list[str]:
@@ -67,7 +74,7 @@ def loop(config: dict) -> list[str]:
 
 def all_targets(config: dict) -> list[str]:
     """Every final output of the study, stage by stage."""
-    return toy(config) + md(config) + alanine_stage(config) + loop(config)
+    return toy(config) + md(config) + alanine_stage(config) + loop(config) + checks(config)
 
 
 def trainings(config: dict) -> list[tuple[str, str]]:
