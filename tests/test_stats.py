@@ -92,5 +92,37 @@ def test_block_bootstrap_by_indices_equals_the_vectorized_multiplicities():
     assert a["estimate"] == pytest.approx(by_index(np.arange(300)))
     assert a["draws"].shape == (200,)
     assert (float(a["lo"]), float(a["hi"])) == pytest.approx((float(b["lo"]), float(b["hi"])))
-    with pytest.raises(ValueError, match="at least 2 blocks"):
-        block_bootstrap(by_index, np.zeros(300, dtype=int), 10)
+    one = block_bootstrap(by_index, np.zeros(300, dtype=int), 10)  # one block: no spread
+    assert one["estimate"] == a["estimate"] and np.isnan(one["lo"]) and np.isnan(one["std"])
+
+
+@pytest.mark.slow  # 200 Ritz and Galerkin read-outs: over 3 s
+def test_generator_holdout_readouts_take_block_bootstrap_intervals():
+    import torch
+
+    from mdcv.config import learner_defaults
+    from mdcv.data import Dataset
+    from mdcv.learn.learners import learner_class
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    x = _ar1(rng, 2, n, 0.9, 0.0).T * np.sqrt(1 - 0.81) / np.sqrt([1.0, 1.5])  # OU-like, β = 1
+    ds = Dataset(x=x, w=np.ones(n), t=np.arange(n, dtype=float), traj=np.zeros(n, dtype=int),
+                 extra={"beta": np.float64(1.0)})
+    s = learner_defaults("generator")
+    s.update(kind="generator", name="generator", layers=[4], holdout=0.5, holdout_block=100.0,
+             holdout_draws=200, galerkin_cells=10, galerkin_cells_rest=3, threads=1)
+    learner = learner_class("generator")(ds, s, torch.device("cpu"))
+    h = slice(n // 2, n)
+    f = ds.x[h].astype(float)
+    g = np.broadcast_to(np.eye(2), (n // 2, 2, 2))  # f = x: ∇f_i = e_i
+    d = np.ones(2)
+    rows, _ = learner.spectral_rows(f, g, ds.w[h], d, "-holdout")
+    for table in rows:
+        assert (table["lo"] < table["eigenvalue"]).all() and (table["eigenvalue"] < table["hi"]).all()
+        assert (table["std"] > 0).all()
+    in_sample, _ = learner.spectral_rows(f, g, ds.w[h], d)  # the 10-draw frame bootstrap: std only
+    assert in_sample[0]["lo"].isna().all() and (in_sample[0]["std"] > 0).all()
+    # correlated frames: the block interval is wider than the frame bootstrap's spread
+    width = (rows[0]["hi"] - rows[0]["lo"]).to_numpy()
+    assert (width > 1.5 * 2 * 1.96 * in_sample[0]["std"].to_numpy()).all()

@@ -6,9 +6,12 @@ are normalized here), so E_μ[g] ≈ Σ w g / Σ w.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def weighted_mean(values, w):
@@ -91,15 +94,20 @@ def block_bootstrap(statistic, ids, n_draws: int = 200, level: float = 0.95,
     gets the frame multiplicities of a chunk of draws (m, n) float64 (a weighted
     estimator multiplies its weights by them) and returns (m, ...), chunked so that
     m·n ≤ ``max_entries``. Returns ``estimate`` (on all frames), ``lo``/``hi`` (percentile
-    interval at ``level``), ``std`` and ``draws`` (n_draws, ...).
+    interval at ``level``), ``std`` and ``draws`` (n_draws, ...); with fewer than two
+    blocks the interval and std are NaN, with a warning.
     """
     ids = np.asarray(ids)
     n = len(ids)
     rng = np.random.default_rng() if rng is None else rng
     n_blocks = int(ids.max()) + 1 if n else 0
     if n_blocks < 2:
-        raise ValueError(f"a block bootstrap needs at least 2 blocks, got {n_blocks}: "
-                         "shorten the block length or add frames")
+        estimate = np.asarray(statistic(np.ones((1, n)))[0] if vectorized else statistic(np.arange(n)))
+        log.warning("a block bootstrap over %d block(s) has no spread: the interval is NaN "
+                    "(shorten the block length or add frames)", n_blocks)
+        nan = np.full(np.shape(estimate), np.nan)
+        return {"estimate": estimate, "lo": nan, "hi": nan, "std": nan,
+                "draws": np.full((0, *np.shape(estimate)), np.nan)}
     picks = rng.integers(0, n_blocks, (int(n_draws), n_blocks))
     if vectorized:
         estimate = np.asarray(statistic(np.ones((1, n))))[0]

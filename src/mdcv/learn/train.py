@@ -61,7 +61,8 @@ class TrainingResult:
 
 # Settings that may change between a run and its resumption without invalidating it.
 RESUMABLE_CHANGES = {"steps", "threads", "device", "log_every", "checkpoint_every", "average_last",
-                     "readout", "galerkin_cells", "galerkin_cells_rest", "max_loss", "name"}
+                     "readout", "galerkin_cells", "galerkin_cells_rest", "max_loss", "name",
+                     "holdout_block", "holdout_draws", "holdout_level"}
 
 
 def data_digest(*arrays) -> str:

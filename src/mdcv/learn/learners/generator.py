@@ -10,7 +10,9 @@ f_1 for λ_1, then Ritz; see :mod:`mdcv.learn.spectral`). The ``readout`` settin
 one written to eigenvalues.csv; all are written to readouts.csv, with the std of
 ritz/galerkin from a bootstrap over samples. With ``holdout`` h > 0 the last fraction h
 of the frames never enters training: ritz/galerkin are computed on the training frames,
-and ``ritz-holdout``/``galerkin-holdout`` on the held-out ones. The in-sample values can
+and ``ritz-holdout``/``galerkin-holdout`` on the held-out ones, whose std and percentile
+interval (``lo``, ``hi``) come from a block bootstrap over contiguous stretches of time
+(:meth:`GeneratorLearner.holdout_intervals`): held-out frames are correlated. The in-sample values can
 fall below λ_1 when the network overfits the few barrier frames; the held-out ones are
 bounds in expectation. Each ritz/galerkin row also gives ``frames_effective``
 (:func:`mdcv.learn.spectral.energy_frames`): on how many frames of its block the energy of
@@ -180,11 +182,15 @@ class GeneratorLearner(BaseLearner):
         cells = (self.settings["galerkin_cells"], self.settings["galerkin_cells_rest"])
         galerkin_vals = spectral.galerkin(f, g, w, d, *cells)
         rng = np.random.default_rng(0)
-        boot = {"ritz": [], "galerkin": []}
-        for _ in range(N_BOOTSTRAP):
-            s = rng.integers(0, len(w), len(w))
-            boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
-            boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
+        if suffix == "-holdout":
+            interval = self.holdout_intervals(f, g, w, d, cells, rng)
+        else:
+            boot = {"ritz": [], "galerkin": []}
+            for _ in range(N_BOOTSTRAP):
+                s = rng.integers(0, len(w), len(w))
+                boot["ritz"].append(spectral.ritz(f[s], g[s], w[s], d)[0])
+                boot["galerkin"].append(spectral.galerkin(f[s], g[s], w[s], d, *cells))
+            interval = {name: (np.std(v, 0), np.nan, np.nan) for name, v in boot.items()}
         frames = spectral.energy_frames(g, w, d, ritz_vecs)
         if suffix and np.nanmin(frames) < MIN_ENERGY_FRAMES:
             log.warning("on the %s frames the energy of Ritz eigenfunction %d rests on %.1f "
@@ -193,11 +199,35 @@ class GeneratorLearner(BaseLearner):
                         "network has likely overfit the barrier frames (choose an earlier "
                         "model, or train on more data)", suffix[1:], int(np.nanargmin(frames)) + 1,
                         np.nanmin(frames), len(w))
-        rows = [_rows("ritz" + suffix, ritz_vals, np.std(boot["ritz"], 0), self.unit),
-                _rows("galerkin" + suffix, galerkin_vals, np.std(boot["galerkin"], 0), self.unit)]
+        rows = [_rows("ritz" + suffix, ritz_vals, *interval["ritz"], self.unit),
+                _rows("galerkin" + suffix, galerkin_vals, *interval["galerkin"], self.unit)]
         for table in rows:
             table["frames_effective"] = frames
         return rows, ritz_vecs
+
+    def holdout_intervals(self, f, g, w, d, cells, rng) -> dict:
+        """Block-bootstrap (std, lo, hi) of the ritz and galerkin eigenvalues on the held-out
+        frames (the dataset's last len(w)): stretches of ``holdout_block`` (the data's time
+        unit, ps for molecules; absent: 1000) within each trajectory, ``holdout_draws``
+        (absent: 200) draws, percentile interval at ``holdout_level`` (absent: 0.95)."""
+        from mdcv.stats import block_bootstrap, block_ids
+
+        k = f.shape[1]
+        n = len(w)
+        blocks = block_ids(self.dataset.t[-n:], float(self.settings.get("holdout_block", 1000.0)),
+                           self.dataset.traj[-n:])
+
+        def values(s):
+            try:
+                return np.r_[spectral.ritz(f[s], g[s], w[s], d)[0],
+                             spectral.galerkin(f[s], g[s], w[s], d, *cells)]
+            except (np.linalg.LinAlgError, ValueError):  # a resample without spread
+                return np.full(2 * k, np.nan)
+
+        res = block_bootstrap(values, blocks, int(self.settings.get("holdout_draws", 200)),
+                              float(self.settings.get("holdout_level", 0.95)), rng)
+        return {name: tuple(res[key][part] for key in ("std", "lo", "hi"))
+                for name, part in (("ritz", slice(0, k)), ("galerkin", slice(k, 2 * k)))}
 
     def readout(self, result) -> Readout:
         self.freeze_deflation()
@@ -208,7 +238,8 @@ class GeneratorLearner(BaseLearner):
         rows = []
         if n_last > 0:  # the study's read-out: sort each step's quotients ascending, then average
             last_sorted = np.sort(result.step_estimates[-n_last:], axis=1)
-            rows.append(_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), self.unit))
+            rows.append(_rows("rayleigh", last_sorted.mean(0), last_sorted.std(0), np.nan, np.nan,
+                              self.unit))
         m = self.n_train  # in-sample read-outs on the training frames, the others after
         in_sample, ritz_vecs = self.spectral_rows(f[:m], g[:m], w[:m], d)
         rows += in_sample
@@ -233,7 +264,8 @@ class GeneratorLearner(BaseLearner):
         )
 
 
-def _rows(name: str, values, stds, unit: str) -> pd.DataFrame:
+def _rows(name: str, values, stds, lo, hi, unit: str) -> pd.DataFrame:
     table = eigen_table(values, stds, unit)
     table.insert(0, "readout", name)
+    table["lo"], table["hi"] = lo, hi
     return table
