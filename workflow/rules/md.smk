@@ -163,3 +163,31 @@ rule md_bias:
         GROMACS_ENV
     script:
         "../scripts/md_bias.py"
+
+
+rule md_awh_convergence:
+    input:
+        edr=[paths.md(system, "awh", "ener.edr") for system in MD_SYSTEMS],
+        tpr=[paths.md(system, "awh", "topol.tpr") for system in MD_SYSTEMS],
+    output:
+        table=paths.table("awh_convergence"),
+    log:
+        paths.log("md", "awh_convergence"),
+    benchmark:
+        paths.benchmark("md_awh_convergence")
+    params:
+        systems=MD_SYSTEMS,
+        length_ps=[mdsettings.stage_length_ps(mdsettings.system_settings(config, system), "awh")
+                   for system in MD_SYSTEMS],
+        workdirs=[paths.md_work(system, "awh_halves") for system in MD_SYSTEMS],
+        bins=config["md"]["reweighting"]["bins"],
+        max_kJ_mol=config["md"]["reweighting"]["awh_max_kJ_mol"],
+        temperature=config["md"]["temperature"],
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    conda:
+        GROMACS_ENV
+    script:
+        "../scripts/md_awh_convergence.py"

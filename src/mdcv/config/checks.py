@@ -78,6 +78,9 @@ def check(config: dict, base_dir: str | Path = ".") -> None:
     if overlap:
         raise ConfigError(f"system names used by both toy and md: {sorted(overlap)}")
     check_features(config)
+    from mdcv.md.settings import check as check_md
+
+    check_md(config)
     from mdcv.loop.settings import check as check_loop  # (mdcv.loop imports mdcv.config)
 
     check_loop(config)

@@ -97,8 +97,10 @@ def _install(handlers: dict) -> dict:
     return {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
 
 
-def pdb2gmx(pdb, gro, top, logfile, forcefield: str, water: str, cwd) -> None:
-    """Topology and coordinates of a protein PDB (``water='none'`` for vacuum)."""
+def pdb2gmx(pdb, gro, top, logfile, forcefield: str, water: str, cwd,
+            heavy_hydrogens: bool = False) -> None:
+    """Topology and coordinates of a protein PDB (``water='none'`` for vacuum);
+    ``heavy_hydrogens``: ``-heavyh`` (hydrogens of 4 amu, total mass kept)."""
     known = forcefields()
     if known and forcefield not in known:
         raise GromacsError(
@@ -106,7 +108,8 @@ def pdb2gmx(pdb, gro, top, logfile, forcefield: str, water: str, cwd) -> None:
             f"(log: {str(logfile)!r})"
         )
     run(["pdb2gmx", "-f", Path(pdb).resolve(), "-o", Path(gro).name, "-p", Path(top).name,
-         "-ff", forcefield, "-water", water, "-noignh"], logfile, cwd=cwd)
+         "-ff", forcefield, "-water", water, "-noignh", *(["-heavyh"] if heavy_hydrogens else [])],
+        logfile, cwd=cwd)
 
 
 def forcefields() -> set[str]:
@@ -216,11 +219,11 @@ def mdrun(tpr, workdir, logfile, threads: int = 1, checkpoint_minutes: float = 5
     return {k: workdir / v for k, v in names.items() if (workdir / v).exists()}
 
 
-def awh_pmf(edr, tpr, xvg, logfile, cwd=None) -> Path:
+def awh_pmf(edr, tpr, xvg, logfile, cwd=None, time: float | None = None) -> Path:
     """Write the last AWH PMF in ``edr`` to ``xvg`` (``gmx awh``); returns the file written.
 
     ``gmx awh`` writes one file per AWH output frame, named after the time; the one of
-    the last frame is moved to ``xvg``.
+    the last frame (or of the frame closest to ``time``, ps) is moved to ``xvg``.
     """
     xvg = Path(xvg).resolve()
     tmp = xvg.parent / f"{xvg.stem}.frames"
@@ -232,6 +235,8 @@ def awh_pmf(edr, tpr, xvg, logfile, cwd=None) -> Path:
     frames = sorted(tmp.glob("awh_t*.xvg"), key=lambda p: float(p.stem.split("_t")[-1]))
     if not frames:
         raise GromacsError(f"gmx awh wrote no PMF for {edr}; see the log {str(logfile)!r}")
+    if time is not None:
+        frames = [min(frames, key=lambda p: abs(float(p.stem.split("_t")[-1]) - time))]
     shutil.move(frames[-1], xvg)
     shutil.rmtree(tmp)
     return xvg

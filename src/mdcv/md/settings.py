@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mdcv.config import deep_merge
+import numpy as np
+
+from mdcv.config.systems import deep_merge
 from mdcv.errors import ConfigError
 
 GLOBAL_KEYS = ("forcefield", "water", "temperature", "friction", "pressure", "tau_p",
@@ -23,15 +25,53 @@ def system_settings(config: Mapping, system: str) -> dict:
     systems = md.get("systems", {}) or {}
     if system not in systems:
         raise ConfigError(f"unknown md system {system!r}; configured: {list(systems)}")
-    entry = {k: v for k, v in systems[system].items() if k != "training"}
+    entry = {k: v for k, v in systems[system].items() if k not in ("training", "awh")}
     # The schema keeps the entry's keys and GLOBAL_KEYS apart, so the merge order only
-    # sets the key order: the entry's keys first.
+    # sets the key order: the entry's keys first. ``awh`` is the one key of both: the
+    # entry's values override the section's.
     out = deep_merge(entry, {k: md[k] for k in GLOBAL_KEYS if k in md})
+    if systems[system].get("awh"):
+        out["awh"] = deep_merge(out.get("awh", {}), systems[system]["awh"])
     out["em_steps"] = md.get("em", {}).get("steps")
     out["em_tolerance"] = md.get("em", {}).get("tolerance")
     out["name"] = system
     out["seed"] = config.get("seed", 0)
     return out
+
+
+#: Largest time step (ps) without heavy hydrogens and all-bond constraints.
+LIGHT_H_MAX_DT = 0.002
+
+
+def check_dynamics(settings: Mapping) -> None:
+    """Refuse a time step the system's constraints and masses do not allow.
+
+    Above 2 fs both are needed: ``constraints: all-bonds`` (with h-bonds, grompp warns
+    that the bonds of the heavy atoms oscillate in under 5 steps) and
+    ``heavy_hydrogens: true`` (grompp does not check the angle vibrations of light
+    hydrogens, which a 4 fs step does not resolve).
+    """
+    name, dt = settings.get("name", "?"), settings["dt"]
+    if dt <= LIGHT_H_MAX_DT + 1e-12:
+        return
+    if settings.get("constraints") != "all-bonds" or not settings.get("heavy_hydrogens"):
+        raise ConfigError(
+            f"md.systems.{name}.dt = {dt} ps needs constraints: all-bonds and "
+            f"heavy_hydrogens: true (got constraints: {settings.get('constraints')!r}, "
+            f"heavy_hydrogens: {bool(settings.get('heavy_hydrogens'))}); set both or use "
+            f"dt <= {LIGHT_H_MAX_DT}")
+
+
+def check(config: Mapping) -> None:
+    """:func:`check_dynamics` and the vacuum box (:func:`mdcv.md.topology.check_box`)
+    for every configured MD system."""
+    from mdcv.md import topology
+
+    for system in (config.get("md", {}).get("systems") or {}):
+        s = system_settings(config, system)
+        check_dynamics(s)
+        if s["solvent"] == "vacuum":
+            topology.check_box(np.diag([s["box"]] * 3), 0.0, s["cutoff"], system)
 
 
 def equilibrated_stage(settings: Mapping) -> str:
@@ -61,7 +101,10 @@ def topology_settings(config: Mapping, system: str) -> dict:
     """Settings that build a system's topology and box."""
     s = system_settings(config, system)
     keys = {"name", "forcefield", "solvent"}
-    keys |= {"water", "box_type", "box_distance"} if s["solvent"] == "water" else {"box"}
+    keys |= ({"water", "box_type", "box_distance", "cutoff"} if s["solvent"] == "water"
+             else {"box"})
+    if s.get("heavy_hydrogens"):  # absent when false: the default systems' params stay
+        keys.add("heavy_hydrogens")
     return {k: s[k] for k in sorted(keys)}
 
 

@@ -13,12 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from mdcv.errors import ConfigError
 from mdcv.md import gromacs, molecule
 
 log = logging.getLogger(__name__)
 
 N_SOLUTE = len(molecule.ATOMS)
 PULL_GROUPS = ("bb_C0", "bb_N", "bb_CA", "bb_C", "bb_N1")
+#: nm kept free beyond the cut-off conditions of :func:`check_box` (conformational
+#: change of the solute, box fluctuations under pressure coupling).
+BOX_MARGIN = 0.2
 
 
 def build_system(pdb, gro, top, logfile, settings: Mapping) -> None:
@@ -26,23 +30,68 @@ def build_system(pdb, gro, top, logfile, settings: Mapping) -> None:
 
     Uses ``forcefield``, ``water`` (model, ignored in vacuum), ``solvent``
     (``vacuum``: cubic box of edge ``box`` nm; ``water``: ``box_type`` with solute-wall
-    distance ``box_distance`` nm, filled with water). ``top`` includes ``posre.itp``
-    written beside it.
+    distance ``box_distance`` nm, filled with water), ``heavy_hydrogens`` (pdb2gmx
+    -heavyh). The box is checked against ``cutoff`` (:func:`check_box`). ``top``
+    includes ``posre.itp`` written beside it.
     """
     gro, top = Path(gro).resolve(), Path(top).resolve()
     work = top.parent
     work.mkdir(parents=True, exist_ok=True)
     water = settings["water"] if settings["solvent"] == "water" else "none"
-    gromacs.pdb2gmx(pdb, "solute.gro", top.name, logfile, settings["forcefield"], water, cwd=work)
+    gromacs.pdb2gmx(pdb, "solute.gro", top.name, logfile, settings["forcefield"], water, cwd=work,
+                    heavy_hydrogens=settings.get("heavy_hydrogens", False))
     if settings["solvent"] == "vacuum":
         edge = settings["box"]
         gromacs.editconf("solute.gro", gro.name, logfile, box=(edge, edge, edge), cwd=work)
     else:
         gromacs.editconf("solute.gro", "boxed.gro", logfile, distance=settings["box_distance"],
                          box_type=settings["box_type"], cwd=work)
+        check_box(read_box(work / "boxed.gro"), solute_diameter(work / "solute.gro"),
+                  settings["cutoff"], settings.get("name", "?"))
         gromacs.solvate("boxed.gro", gro.name, top.name, logfile, cwd=work)
     if gro.parent != work:
         shutil.move(work / gro.name, gro)
+
+
+def read_box(gro) -> np.ndarray:
+    """Box vectors (3, 3) in nm, one per row, from the last line of a .gro file."""
+    numbers = [float(v) for v in Path(gro).read_text().splitlines()[-1].split()]
+    box = np.zeros((3, 3))
+    box[[0, 1, 2], [0, 1, 2]] = numbers[:3]
+    if len(numbers) == 9:  # v1(y) v1(z) v2(x) v2(z) v3(x) v3(y)
+        box[[0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1]] = numbers[3:]
+    return box
+
+
+def solute_diameter(gro) -> float:
+    """Largest distance (nm) between two atoms of the solute (first 22 atoms of ``gro``)."""
+    lines = Path(gro).read_text().splitlines()[2:2 + N_SOLUTE]
+    xyz = np.array([[float(line[20 + 8 * i:28 + 8 * i]) for i in range(3)] for line in lines])
+    return float(np.linalg.norm(xyz[:, None] - xyz[None], axis=-1).max())
+
+
+def shortest_image(box) -> float:
+    """Length (nm) of the shortest nonzero lattice vector of a (triclinic) box."""
+    shifts = np.stack(np.meshgrid(*[np.arange(-1, 2)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    lengths = np.linalg.norm(shifts[np.any(shifts != 0, axis=1)] @ np.asarray(box), axis=1)
+    return float(lengths.min())
+
+
+def check_box(box, diameter: float, cutoff: float, system: str = "?") -> None:
+    """Refuse a periodic box too small for the cut-off (all lengths nm).
+
+    The shortest image distance L must reach 2·cutoff (minimum image) and cutoff +
+    ``diameter`` (no solute atom within the cut-off of its own image), each plus
+    :data:`BOX_MARGIN`.
+    """
+    length = shortest_image(box)
+    need = max(2.0 * cutoff, cutoff + diameter) + BOX_MARGIN
+    if length < need:
+        raise ConfigError(
+            f"md.systems.{system}: the box's shortest periodic image distance is {length:.3f} nm,"
+            f" below max(2 × cutoff, cutoff + solute diameter {diameter:.3f}) + {BOX_MARGIN}"
+            f" = {need:.3f} nm for cutoff {cutoff} nm; raise box_distance (water) or box "
+            f"(vacuum), or lower cutoff")
 
 
 def count_atoms(gro) -> int:
