@@ -23,6 +23,7 @@ include: "workflow/rules/reference.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/loop.smk"
+include: "workflow/rules/loop_md.smk"
 include: "workflow/rules/summary.smk"
 
 

@@ -46,17 +46,27 @@ def dynamics(settings: Mapping, stage: str, length_ps: float, template_dir, gro,
     ``checkpoint`` (the previous stage's .cpt) continues its velocities and box; the
     ``nvt`` and ``unbiased`` stages draw fresh velocities instead.
     """
-    mdp_file = Path(tpr).with_suffix(".mdp")
-    mdp_file.parent.mkdir(parents=True, exist_ok=True)
-    mdp_file.write_text(mdp.dynamics_mdp(settings, stage, length_ps, template_dir, run=run))
+    text = mdp.dynamics_mdp(settings, stage, length_ps, template_dir, run=run)
     fresh = stage in ("nvt", "unbiased")
-    checkpoint = None if fresh else checkpoint
-    gromacs.grompp(mdp_file, gro, top, tpr, logfile, index=index, checkpoint=checkpoint)
-    files = gromacs.mdrun(tpr, workdir, logfile, threads=settings["threads"],
-                          checkpoint_minutes=settings["checkpoint_minutes"],
-                          key=gromacs.fingerprint(mdp_file, gro, top, index, checkpoint))
-    _copy_outputs(files, outputs)
-    speed = gromacs.performance(files["log"])
+    speed = run_mdp(text, settings, gro, top, index, tpr, workdir, logfile, outputs,
+                    checkpoint=None if fresh else checkpoint)
     log.info("%s %s: %.3g ns in %s, %s ns/day", settings["name"], stage, length_ps / 1000,
              workdir, speed)
     return speed
+
+
+def run_mdp(text: str, settings: Mapping, gro, top, index, tpr, workdir, logfile,
+            outputs: Mapping[str, str], checkpoint=None, extra=()) -> float | None:
+    """``grompp`` the .mdp ``text`` (written beside ``tpr``), ``mdrun`` it restartably in
+    ``workdir`` and copy its files to ``outputs``; ns/day. ``checkpoint``: a .cpt to
+    continue from (coordinates, velocities, box); ``extra``: more mdrun arguments (e.g.
+    ``-px pullx.xvg``, which a restart with pull output needs)."""
+    mdp_file = Path(tpr).with_suffix(".mdp")
+    mdp_file.parent.mkdir(parents=True, exist_ok=True)
+    mdp_file.write_text(text)
+    gromacs.grompp(mdp_file, gro, top, tpr, logfile, index=index, checkpoint=checkpoint)
+    files = gromacs.mdrun(tpr, workdir, logfile, threads=settings["threads"],
+                          checkpoint_minutes=settings["checkpoint_minutes"], extra=extra,
+                          key=gromacs.fingerprint(mdp_file, gro, top, index, checkpoint))
+    _copy_outputs(files, outputs)
+    return gromacs.performance(files["log"])

@@ -1,0 +1,16 @@
+"""Rule loop_md_production: the round's production under the fixed bias along the CV."""
+
+from mdcv.logs import setup
+from mdcv.loop import md
+from mdcv.workflow.paths import model_dirs
+
+setup(snakemake.log[0])
+inp, out, par = snakemake.input, snakemake.output, snakemake.params
+settings = {**par.settings, "threads": snakemake.threads}
+md.production_run(settings, par.template_dir, model_dirs([inp.model])[0], inp.bias, inp.gro,
+                  inp.top, inp.index, inp.cpt, int(snakemake.wildcards.round),
+                  settings["length_ps"],
+                  work={"tpr": out.tpr, "index": out.index, "workdir": par.workdir,
+                        "log": snakemake.log[0]},
+                  outputs={"xtc": out.xtc, "edr": out.edr, "log": out.md_log},
+                  layout=settings["layout"])
