@@ -126,3 +126,20 @@ def test_generator_holdout_readouts_take_block_bootstrap_intervals():
     # correlated frames: the block interval is wider than the frame bootstrap's spread
     width = (rows[0]["hi"] - rows[0]["lo"]).to_numpy()
     assert (width > 1.5 * 2 * 1.96 * in_sample[0]["std"].to_numpy()).all()
+
+
+def test_compressed_gradients_keep_the_readouts_of_the_full_gradients():
+    from mdcv.learn import spectral
+    from mdcv.learn.learners.generator import compressed_gradients
+
+    rng = np.random.default_rng(0)
+    n, d = 2000, 30
+    x = rng.normal(size=(n, 2))
+    f = np.c_[np.tanh(x[:, 0]) + 0.1 * x[:, 1], x[:, 1]]
+    g, w, diffusion = rng.normal(size=(n, 2, d)), rng.uniform(0.5, 1.5, n), rng.uniform(0.5, 2, d)
+    c, one = compressed_gradients(g, diffusion), np.ones(2)
+    assert c.shape == (n, 2, 2)
+    np.testing.assert_allclose(spectral.ritz(f, c, w, one)[0], spectral.ritz(f, g, w, diffusion)[0],
+                               rtol=1e-10)
+    np.testing.assert_allclose(spectral.galerkin(f, c, w, one, 20, 5),
+                               spectral.galerkin(f, g, w, diffusion, 20, 5), rtol=1e-10)

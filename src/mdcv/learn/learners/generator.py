@@ -214,6 +214,7 @@ class GeneratorLearner(BaseLearner):
 
         k = f.shape[1]
         n = len(w)
+        g, d = compressed_gradients(g, d), np.ones(k)  # the same energies, d → k coordinates
         blocks = block_ids(self.dataset.t[-n:], float(self.settings.get("holdout_block", 1000.0)),
                            self.dataset.traj[-n:])
 
@@ -262,6 +263,15 @@ class GeneratorLearner(BaseLearner):
                 "sorted_cv": f[:, order].astype(np.float32)},
             info={"unit": self.unit, "readout": self.settings["readout"]},
         )
+
+
+def compressed_gradients(grad, diffusion) -> np.ndarray:
+    """Gradients (n, k, k) with unit diffusion and the same products as ``grad`` (n, k, d)
+    under ``diffusion`` (d,): L_n L_nᵀ = g_n D g_nᵀ per frame. The read-outs use gradients
+    only through these products, so they give the same values, d/k times faster."""
+    gram = np.einsum("nkd,d,njd->nkj", grad, np.asarray(diffusion, dtype=np.float64), grad)
+    vals, vecs = np.linalg.eigh(gram)
+    return vecs * np.sqrt(np.clip(vals, 0.0, None))[:, None, :]
 
 
 def _rows(name: str, values, stds, lo, hi, unit: str) -> pd.DataFrame:
