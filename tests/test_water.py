@@ -2,6 +2,7 @@
 check against the cut-off, per-system AWH overrides and the AWH half-run comparison."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -17,10 +18,14 @@ def load(root, tmp_path, water: dict):
 
 
 def test_heavy_hydrogens_default_off_and_validated(root, tmp_path):
-    cfg = mc.load([], root)
+    bare = {"md": {"systems": {"ala2-vacuum": {}, "ala2-water": {}}}}
+    mc.validate(bare)
     for system in ("ala2-vacuum", "ala2-water"):
-        assert cfg["md"]["systems"][system]["heavy_hydrogens"] is False
-        assert "heavy_hydrogens" not in settings.topology_settings(cfg, system)
+        assert bare["md"]["systems"][system]["heavy_hydrogens"] is False
+        assert "heavy_hydrogens" not in settings.topology_settings(bare, system)
+    cfg = mc.load([], root)  # the study: vacuum as before, water with heavy hydrogens
+    assert "heavy_hydrogens" not in settings.topology_settings(cfg, "ala2-vacuum")
+    assert settings.topology_settings(cfg, "ala2-water")["heavy_hydrogens"] is True
     with pytest.raises(ConfigError, match="heavy_hydrogens"):
         load(root, tmp_path, {"heavy_hydrogens": "yes"})
 
@@ -34,8 +39,8 @@ def test_heavy_hydrogens_reach_the_topology_settings(root, tmp_path):
 
 
 @pytest.mark.parametrize("water", [
-    {"dt": 0.004},
-    {"dt": 0.004, "constraints": "all-bonds"},
+    {"dt": 0.004, "heavy_hydrogens": False, "constraints": "h-bonds"},
+    {"dt": 0.004, "heavy_hydrogens": False, "constraints": "all-bonds"},
     {"dt": 0.004, "heavy_hydrogens": True, "constraints": "h-bonds"},
 ])
 def test_a_4_fs_step_needs_all_bonds_and_heavy_hydrogens(root, tmp_path, water):
@@ -132,3 +137,12 @@ def test_water_box_with_heavy_hydrogens_builds(tmp_path):
     with pytest.raises(ConfigError, match="raise box_distance"):
         topology.build_system(tmp_path / "ala2.pdb", tmp_path / "c2.gro", tmp_path / "t2" / "topol.top",
                               tmp_path / "build2.log", {**s, "box_distance": 0.5})
+
+
+def test_summary_shows_the_awh_convergence_table():
+    from mdcv.analysis import summary
+
+    assert "awh_convergence" in [key for key, _, _ in summary.SECTIONS]
+    table = summary.awh_convergence_section(
+        pd.DataFrame({"system": ["ala2-water"], "max_abs_dF_kT": [0.8]}))
+    assert "ala2-water" in summary.page("", {"awh_convergence": table})

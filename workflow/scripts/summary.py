@@ -16,10 +16,12 @@ readers = {"toy_spectrum": summary.toy_spectrum_section,
            "toy_cv_quality": summary.cv_quality_section,
            "alanine_eigenvalues": summary.alanine_section,
            "reweighting_check": summary.reweighting_section,
+           "awh_convergence": summary.awh_convergence_section,
            "cv_loop": summary.loop_section,
            "shooting_check": summary.shooting_check_section}
 keys = {"toy_spectrum": "toy_spectrum", "toy_cv_quality": "cv_quality",
         "alanine_eigenvalues": "alanine_eigenvalues", "reweighting_check": "reweighting",
+        "awh_convergence": "awh_convergence",
         "cv_loop": "cv_loop", "shooting_check": "shooting_check"}
 sections = {keys[Path(p).stem]: readers[Path(p).stem](pd.read_csv(p))
             for p in snakemake.input.tables if Path(p).stem in readers}

@@ -33,6 +33,9 @@ SECTIONS = [
      "λ1 / the shooting λ1 of the same system"),
     ("reweighting", "Reweighting checks", "reweighted free energy of each biased run "
      "against its AWH PMF, |ΔF| in kT over populated bins"),
+    ("awh_convergence", "AWH convergence", "the AWH PMF at half of each AWH run against "
+     "the final one, |ΔF| in kT over the bins below max_F_kJ_mol (what the second half "
+     "changed; mdcv.md.convergence)"),
     ("cv_loop", "CV loop, round by round", "per system and round (mdcv.loop.table): "
      "simulated time, core-to-core transitions per time unit, the ESS fraction and λ1 with "
      "its 95 % walker-bootstrap interval against the reference; figure: cv_loop.png"),
@@ -109,6 +112,11 @@ def shooting_check_section(table: pd.DataFrame) -> pd.DataFrame:
 
 def reweighting_section(table: pd.DataFrame) -> pd.DataFrame:
     """``reweighting_check.csv`` as it is (one row per MD system)."""
+    return table.reset_index(drop=True)
+
+
+def awh_convergence_section(table: pd.DataFrame) -> pd.DataFrame:
+    """``awh_convergence.csv`` as it is (one row per MD system)."""
     return table.reset_index(drop=True)
 
 
