@@ -28,12 +28,13 @@ def compare_pmfs(half: pmf.Pmf, final: pmf.Pmf, bins: int, kT: float, max_kJ_mol
 
 def halves_row(system: str, edr, tpr, workdir, logfile, length_ps: float, bins: int,
                kT: float, max_kJ_mol: float) -> dict:
-    """One row of the convergence table for an AWH run of ``length_ps`` ps (files in
-    ``workdir``, gmx output appended to ``logfile``)."""
+    """One row of the convergence table: the PMF output closest to ``length_ps`` / 2
+    against the one closest to ``length_ps`` (ps; the run's length for the final one).
+    Files go to ``workdir``, gmx output is appended to ``logfile``."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     half = gromacs.awh_pmf(edr, tpr, workdir / "pmf_half.xvg", logfile, time=length_ps / 2)
-    final = gromacs.awh_pmf(edr, tpr, workdir / "pmf_final.xvg", logfile)
+    final = gromacs.awh_pmf(edr, tpr, workdir / "pmf_final.xvg", logfile, time=length_ps)
     row = {"system": system, "awh_ns": length_ps / 1000.0, "half_ns": length_ps / 2000.0,
            "bins": f"{bins}x{bins}", "max_F_kJ_mol": max_kJ_mol, "kT_kJ_mol": kT}
     row.update(compare_pmfs(pmf.read_awh_xvg(half), pmf.read_awh_xvg(final), bins, kT,
