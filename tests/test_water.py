@@ -1,6 +1,8 @@
 """The water protocol's settings: heavy hydrogens, the time step they allow, the box
 check against the cut-off, per-system AWH overrides and the AWH half-run comparison."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,8 @@ import yaml
 from mdcv import config as mc
 from mdcv.errors import ConfigError
 from mdcv.md import convergence, gromacs, molecule, pmf, settings, topology
+
+MDP_DIR = Path(__file__).resolve().parents[1] / "workflow" / "mdp"
 
 
 def load(root, tmp_path, water: dict):
@@ -146,3 +150,36 @@ def test_summary_shows_the_awh_convergence_table():
     table = summary.awh_convergence_section(
         pd.DataFrame({"system": ["ala2-water"], "max_abs_dF_kT": [0.8]}))
     assert "ala2-water" in summary.page("", {"awh_convergence": table})
+
+
+@pytest.mark.gromacs
+@pytest.mark.slow
+def test_halves_row_compares_the_outputs_at_half_and_at_the_length(tmp_path):
+    from mdcv.md import mdp
+
+    molecule.write_pdb(tmp_path / "ala2.pdb")
+    vac = {"name": "ala2-vacuum", "seed": 7, "solvent": "vacuum", "forcefield": "amber99sb-ildn",
+           "water": "tip3p", "box": 5.0, "cutoff": 2.0, "dt": 0.001, "constraints": "none",
+           "temperature": 300.0, "friction": 1.0, "save_every_ps": 0.1, "energy_every_ps": 0.1,
+           "awh": {"force_constant": 1000.0, "diffusion": 0.1, "error_init": 10.0,
+                   "potential": "convolved", "nstsample": 10, "nsamples_update": 10,
+                   "output_every": 1.0}}
+    log = tmp_path / "run.log"
+    topology.build_system(tmp_path / "ala2.pdb", tmp_path / "conf.gro", tmp_path / "topol.top",
+                          log, vac)
+    topology.write_index(tmp_path / "index.ndx", topology.count_atoms(tmp_path / "conf.gro"))
+    (tmp_path / "awh.mdp").write_text(mdp.dynamics_mdp(vac, "awh", 4.0, MDP_DIR))
+    gromacs.grompp(tmp_path / "awh.mdp", tmp_path / "conf.gro", tmp_path / "topol.top",
+                   tmp_path / "awh.tpr", log, index=tmp_path / "index.ndx")
+    files = gromacs.mdrun(tmp_path / "awh.tpr", tmp_path / "work", log)
+    kT = mdp.kT(300.0)
+    row = convergence.halves_row("ala2-vacuum", files["edr"], tmp_path / "awh.tpr",
+                                 tmp_path / "halves", log, 4.0, 12, kT, 1e3)
+    assert row["half_ns"] == 0.002 and row["bins_compared"] == 144
+    half = pmf.read_awh_xvg(tmp_path / "halves" / "pmf_half.xvg")
+    final = pmf.read_awh_xvg(tmp_path / "halves" / "pmf_final.xvg")
+    expected = convergence.compare_pmfs(half, final, 12, kT, 1e3)["max_abs_dF_kT"]
+    assert row["max_abs_dF_kT"] == pytest.approx(expected) and expected > 0
+    early = convergence.halves_row("ala2-vacuum", files["edr"], tmp_path / "awh.tpr",
+                                   tmp_path / "early", log, 2.0, 12, kT, 1e3)
+    assert early["max_abs_dF_kT"] != pytest.approx(expected)  # t = 1 ps against 2 ps

@@ -33,8 +33,9 @@ def halves_row(system: str, edr, tpr, workdir, logfile, length_ps: float, bins: 
     Files go to ``workdir``, gmx output is appended to ``logfile``."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    half = gromacs.awh_pmf(edr, tpr, workdir / "pmf_half.xvg", logfile, time=length_ps / 2)
-    final = gromacs.awh_pmf(edr, tpr, workdir / "pmf_final.xvg", logfile, time=length_ps)
+    half = workdir / "pmf_half.xvg"
+    final = gromacs.awh_pmf(edr, tpr, workdir / "pmf_final.xvg", logfile, time=length_ps,
+                            also={half: length_ps / 2})
     row = {"system": system, "awh_ns": length_ps / 1000.0, "half_ns": length_ps / 2000.0,
            "bins": f"{bins}x{bins}", "max_F_kJ_mol": max_kJ_mol, "kT_kJ_mol": kT}
     row.update(compare_pmfs(pmf.read_awh_xvg(half), pmf.read_awh_xvg(final), bins, kT,

@@ -219,11 +219,13 @@ def mdrun(tpr, workdir, logfile, threads: int = 1, checkpoint_minutes: float = 5
     return {k: workdir / v for k, v in names.items() if (workdir / v).exists()}
 
 
-def awh_pmf(edr, tpr, xvg, logfile, cwd=None, time: float | None = None) -> Path:
+def awh_pmf(edr, tpr, xvg, logfile, cwd=None, time: float | None = None,
+            also: dict | None = None) -> Path:
     """Write the last AWH PMF in ``edr`` to ``xvg`` (``gmx awh``); returns the file written.
 
     ``gmx awh`` writes one file per AWH output frame, named after the time; the one of
     the last frame (or of the frame closest to ``time``, ps) is moved to ``xvg``.
+    ``also`` maps further paths to times (ps): the frames closest to them are copied there.
     """
     xvg = Path(xvg).resolve()
     tmp = xvg.parent / f"{xvg.stem}.frames"
@@ -235,9 +237,12 @@ def awh_pmf(edr, tpr, xvg, logfile, cwd=None, time: float | None = None) -> Path
     frames = sorted(tmp.glob("awh_t*.xvg"), key=lambda p: float(p.stem.split("_t")[-1]))
     if not frames:
         raise GromacsError(f"gmx awh wrote no PMF for {edr}; see the log {str(logfile)!r}")
-    if time is not None:
-        frames = [min(frames, key=lambda p: abs(float(p.stem.split("_t")[-1]) - time))]
-    shutil.move(frames[-1], xvg)
+    def closest(t: float) -> Path:
+        return min(frames, key=lambda p: abs(float(p.stem.split("_t")[-1]) - t))
+
+    for path, t in (also or {}).items():
+        shutil.copyfile(closest(t), path)
+    shutil.move(frames[-1] if time is None else closest(time), xvg)
     shutil.rmtree(tmp)
     return xvg
 
