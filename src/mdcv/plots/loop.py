@@ -40,7 +40,9 @@ def loop_figure(table: str | Path, profiles: Iterable[str | Path], out: Iterable
             ax.axhline(ref.iloc[0], color="k", ls="--", label="reference")
             ax.axhspan(0.95 * ref.iloc[0], 1.05 * ref.iloc[0], color="k", alpha=0.08,
                        label="reference ± 5 %")
-        ax.set(xlabel="round", ylabel="λ1", title=f"{system}: λ1 per round")
+        ax.set(xlabel="round", ylabel="λ1 (log scale)", title=f"{system}: λ1 per round")
+        if (d[["lambda1", "lambda1_lo"]] > 0).all().all():
+            ax.set_yscale("log")
         ax.set_xticks(d["round"])
         ax.legend(fontsize=8)
         ax = row[1]
@@ -48,7 +50,6 @@ def loop_figure(table: str | Path, profiles: Iterable[str | Path], out: Iterable
         ax.set(xlabel="round", ylabel="core-to-core transitions per time unit",
                title="transitions (toys: per potential's time unit)")
         ax.set_xticks(d["round"])
-        ax.set_yscale("symlog", linthresh=1e-2)
         ax = row[2]
         shown = {int(r) for r in d["round"]}
         for r, p in sorted(by_system.get(system, [])):
