@@ -20,7 +20,7 @@ Three kinds of rows (column ``kind``):
 The load average at the start is recorded: on a busy machine ns/day are lower bounds.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/water_protocol.py [--ps 10] [--repeats 2]
-        [--variants d1.0_dt2 ...] [--runs /tmp/waterA ...]
+        [--variants d1.0_dt2 ...] [--runs /tmp/waterA ...] [--reuse-throughput]
 """
 
 from __future__ import annotations
@@ -173,9 +173,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--runs", nargs="*", type=Path, default=[])
+    parser.add_argument("--reuse-throughput", action="store_true",
+                        help="keep the throughput rows of the existing --out file, measure none")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    rows = throughput(args.variants, args.ps, args.repeats) if args.variants else []
+    if args.reuse_throughput:
+        old = pd.read_csv(args.out)
+        rows = old[old["kind"] == "throughput"].dropna(axis=1, how="all").to_dict("records")
+    else:
+        rows = throughput(args.variants, args.ps, args.repeats) if args.variants else []
     rows += [row for d in args.runs for row in run_rows(d)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(rows)
