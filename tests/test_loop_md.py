@@ -40,6 +40,19 @@ def test_md_rounds_read_loop_md_over_the_system_settings():
     assert inputs["cpt"].endswith("ala2-vacuum/md/nvt/state.cpt")
 
 
+def test_rounds_with_a_holdout_are_read_out_on_it_in_time_blocks():
+    from mdcv.loop.steps import readout_frames
+
+    t = np.r_[np.arange(0.0, 10.0, 0.5), np.arange(0.0, 10.0, 0.5)]  # two runs, ps
+    ds = data.Dataset(x=np.zeros((40, 2), np.float32), w=np.ones(40), t=t,
+                      traj=np.repeat([0, 1], 20))
+    idx, units = readout_frames(ds, {"holdout": 0.5, "holdout_block": 2.0})
+    np.testing.assert_array_equal(idx, np.arange(20, 40))  # the last half: run 1
+    np.testing.assert_array_equal(units, np.repeat(np.arange(5), 4))  # 2 ps stretches
+    idx, units = readout_frames(ds, {})  # no holdout: all samples, by trajectory
+    assert len(idx) == 40 and set(units) == {0, 1}
+
+
 def test_bad_loop_md_settings_are_named():
     cfg = {"loop": {"md": {"awh_ns": -1}}}
     with pytest.raises(mdcv_config.ConfigError, match="loop.md.awh_ns"):
@@ -63,6 +76,8 @@ def test_tiny_md_round_end_to_end(tmp_path):
     table = pd.read_csv(tmp_path / "results/tables/cv_loop.csv")
     assert list(table["round"]) == [0, 1] and set(table["system"]) == {"ala2-vacuum"}
     assert np.isfinite(table["lambda1"]).all() and (table["lambda1"] > 0).all()
+    # held-out frames resampled in 1 ps stretches: a real interval
+    assert (table["lambda1_lo"] < table["lambda1_hi"]).all()
     assert table["ns_simulated"].tolist() == pytest.approx([0.2, 0.02])
     loop = tmp_path / "results/ala2-vacuum/loop/round1"
     span = json.loads((loop / "awh/range.json").read_text())

@@ -59,6 +59,26 @@ def toy_sample(system: dict, seed: int, out: str | Path, stats_out: str | Path,
     return stats
 
 
+def readout_frames(ds: data.Dataset, settings: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The frames a round is read out on and their bootstrap units.
+
+    A learner with ``holdout`` h > 0 (the molecules' learners): its held-out frames (the
+    last h of the samples, never trained on or used to choose the model), resampled in
+    contiguous stretches of ``holdout_block`` (absent: 1000, 1 ns in ps) within each
+    trajectory (:func:`mdcv.stats.block_ids`), as its own ``-holdout`` read-outs. Otherwise
+    (toy rounds of many independent walkers): all samples, resampled by walker.
+    """
+    from mdcv.learn.learners.base import block_frames
+    from mdcv.stats import block_ids
+
+    n_holdout = block_frames(settings, "holdout", ds.n)
+    if n_holdout == 0:
+        return np.arange(ds.n), np.asarray(ds.traj)
+    idx = np.arange(ds.n - n_holdout, ds.n)
+    block = float(settings.get("holdout_block", 1000.0))
+    return idx, block_ids(np.asarray(ds.t)[idx], block, np.asarray(ds.traj)[idx])
+
+
 def _beta(ds: data.Dataset) -> float:
     if ds.get("beta") is not None:
         return float(ds["beta"])
@@ -72,14 +92,17 @@ def round_status(system: str, round_: int, samples: str | Path, stats: str | Pat
                  model_dir: str | Path, settings: dict, loop: dict, seed: int,
                  status_out: str | Path, profile_out: str | Path,
                  previous: str | Path | None = None, reference: tuple = ()) -> dict:
-    """Read out round ``round_`` (λ1, λ2, ESS with intervals), decide whether the loop goes
-    on, and write F along the round's CV (the next round's bias). ``reference``: the exact
-    (λ1, λ2) where known."""
+    """Read out round ``round_`` (λ1, λ2, ESS with intervals, on :func:`readout_frames`),
+    decide whether the loop goes on, and write F along the round's CV (the next round's
+    bias; a molecule's next round takes its bias from AWH along the CV instead).
+    ``reference``: the exact (λ1, λ2) where known."""
     ds = data.load(samples)
     diffusion, unit = coefficients(ds, settings)
     model = load_model(model_dir)
     f, g = values_and_gradients(model, ds.x)
-    numbers = read_out(f, g, ds.w, ds.traj, diffusion, settings, int(loop["n_bootstrap"]), seed)
+    idx, units = readout_frames(ds, settings)
+    numbers = read_out(f[idx], g[idx], ds.w[idx], units, diffusion, settings,
+                       int(loop["n_bootstrap"]), seed)
     numbers.update({k: v for k, v in json.loads(Path(stats).read_text()).items()
                     if k in status.FIELDS})
     numbers.update(dict(zip(("lambda1_ref", "lambda2_ref"), map(float, reference), strict=False)))
