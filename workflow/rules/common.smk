@@ -14,6 +14,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(
     [SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SRC]
 ))
 from mdcv import config as mdcv_config  # noqa: E402  (pure Python, no torch)
+from mdcv.loop import settings as loop_settings  # noqa: E402
 from mdcv.md import settings as mdsettings  # noqa: E402
 from mdcv.plots import md as mdplots  # noqa: E402
 from mdcv.workflow import alanine as plan_alanine  # noqa: E402
@@ -68,6 +69,9 @@ wildcard_constraints:
     dyn="bd|langevin",
     stage="nvt|npt|awh|biased|unbiased[0-9]+",
     ae_panel="autoencoders|autoencoder_[A-Za-z0-9_-]+",
+    loop_toy=one_of(loop_settings.toys(config)),
+    round="[0-9]+",
+    next_round="[1-9][0-9]*",
 
 
 jobs = plan_jobs.Jobs(config, MDP_DIR)  # input, params and resource functions of the rules

@@ -6,12 +6,6 @@
 # its rounds' samples.npz and samples_stats.json (mdcv.loop.steps names the fields):
 # training, the checkpoint, the table and the figure take any {system}.
 from mdcv.loop import plan as loop_plan  # noqa: E402
-from mdcv.loop import settings as loop_settings  # noqa: E402
-
-
-wildcard_constraints:
-    round="[0-9]+",
-    loop_toy=one_of(loop_settings.toys(config)),
 
 
 rule loop_toy_sample:

@@ -30,26 +30,24 @@ rule loop_md_round0:
 
 rule loop_md_awh:
     input:
-        unpack(lambda wc: loop_mdplan.awh_inputs(config, wc.md_system, wc.round)),
+        unpack(lambda wc: loop_mdplan.awh_inputs(config, wc.md_system, wc.next_round)),
         templates=jobs.stage_templates("awh"),
     output:
-        tpr=loop_mdplan.run_file("{md_system}", "{round}", "awh", "topol.tpr"),
-        index=loop_mdplan.run_file("{md_system}", "{round}", "awh", "index.ndx"),
-        gro=loop_mdplan.run_file("{md_system}", "{round}", "awh", "confout.gro"),
-        cpt=loop_mdplan.run_file("{md_system}", "{round}", "awh", "state.cpt"),
-        edr=loop_mdplan.run_file("{md_system}", "{round}", "awh", "ener.edr"),
-        md_log=loop_mdplan.run_file("{md_system}", "{round}", "awh", "md.log"),
-        span=loop_mdplan.run_file("{md_system}", "{round}", "awh", "range.json"),
-    wildcard_constraints:
-        round="[1-9][0-9]*",
+        tpr=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "topol.tpr"),
+        index=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "index.ndx"),
+        gro=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "confout.gro"),
+        cpt=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "state.cpt"),
+        edr=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "ener.edr"),
+        md_log=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "md.log"),
+        span=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "range.json"),
     params:
         settings=lambda wc: loop_mdplan.run_settings(config, wc.md_system, "awh"),
         template_dir=jobs.template_dir,
-        workdir=lambda wc: loop_mdplan.work_dir(wc.md_system, wc.round, "awh"),
+        workdir=lambda wc: loop_mdplan.work_dir(wc.md_system, wc.next_round, "awh"),
     log:
-        paths.log("{md_system}", "loop", "awh_round{round}"),
+        paths.log("{md_system}", "loop", "awh_round{next_round}"),
     benchmark:
-        paths.benchmark("loop_md_awh", "{md_system}", "{round}")
+        paths.benchmark("loop_md_awh", "{md_system}", "{next_round}")
     threads: jobs.md_threads
     resources:
         mem_mb=2000,
@@ -62,21 +60,19 @@ rule loop_md_awh:
 
 rule loop_md_bias:
     input:
-        edr=loop_mdplan.run_file("{md_system}", "{round}", "awh", "ener.edr"),
-        tpr=loop_mdplan.run_file("{md_system}", "{round}", "awh", "topol.tpr"),
-        span=loop_mdplan.run_file("{md_system}", "{round}", "awh", "range.json"),
+        edr=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "ener.edr"),
+        tpr=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "topol.tpr"),
+        span=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "range.json"),
     output:
-        xvg=loop_mdplan.run_file("{md_system}", "{round}", "bias", "pmf.xvg"),
-        pmf=loop_mdplan.run_file("{md_system}", "{round}", "bias", "pmf.npz"),
-        bias=loop_mdplan.run_file("{md_system}", "{round}", "bias", "bias.npz"),
-    wildcard_constraints:
-        round="[1-9][0-9]*",
+        xvg=loop_mdplan.run_file("{md_system}", "{next_round}", "bias", "pmf.xvg"),
+        pmf=loop_mdplan.run_file("{md_system}", "{next_round}", "bias", "pmf.npz"),
+        bias=loop_mdplan.run_file("{md_system}", "{next_round}", "bias", "bias.npz"),
     params:
         fit=loop_mdplan.fit_settings(config),
     log:
-        paths.log("{md_system}", "loop", "bias_round{round}"),
+        paths.log("{md_system}", "loop", "bias_round{next_round}"),
     benchmark:
-        paths.benchmark("loop_md_bias", "{md_system}", "{round}")
+        paths.benchmark("loop_md_bias", "{md_system}", "{next_round}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -89,29 +85,27 @@ rule loop_md_bias:
 
 rule loop_md_production:
     input:
-        unpack(lambda wc: loop_mdplan.previous_model(wc.md_system, wc.round)),
-        bias=loop_mdplan.run_file("{md_system}", "{round}", "bias", "bias.npz"),
-        gro=loop_mdplan.run_file("{md_system}", "{round}", "awh", "confout.gro"),
-        cpt=loop_mdplan.run_file("{md_system}", "{round}", "awh", "state.cpt"),
+        unpack(lambda wc: loop_mdplan.previous_model(wc.md_system, wc.next_round)),
+        bias=loop_mdplan.run_file("{md_system}", "{next_round}", "bias", "bias.npz"),
+        gro=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "confout.gro"),
+        cpt=loop_mdplan.run_file("{md_system}", "{next_round}", "awh", "state.cpt"),
         top=paths.md("{md_system}", "topology", "topol.top"),
         index=paths.md("{md_system}", "topology", "index.ndx"),
         templates=jobs.stage_templates("biased"),
     output:
-        tpr=loop_mdplan.run_file("{md_system}", "{round}", "biased", "topol.tpr"),
-        index=loop_mdplan.run_file("{md_system}", "{round}", "biased", "index.ndx"),
-        xtc=loop_mdplan.run_file("{md_system}", "{round}", "biased", "traj.xtc"),
-        edr=loop_mdplan.run_file("{md_system}", "{round}", "biased", "ener.edr"),
-        md_log=loop_mdplan.run_file("{md_system}", "{round}", "biased", "md.log"),
-    wildcard_constraints:
-        round="[1-9][0-9]*",
+        tpr=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "topol.tpr"),
+        index=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "index.ndx"),
+        xtc=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "traj.xtc"),
+        edr=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "ener.edr"),
+        md_log=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "md.log"),
     params:
         settings=lambda wc: loop_mdplan.run_settings(config, wc.md_system, "biased"),
         template_dir=jobs.template_dir,
-        workdir=lambda wc: loop_mdplan.work_dir(wc.md_system, wc.round, "biased"),
+        workdir=lambda wc: loop_mdplan.work_dir(wc.md_system, wc.next_round, "biased"),
     log:
-        paths.log("{md_system}", "loop", "biased_round{round}"),
+        paths.log("{md_system}", "loop", "biased_round{next_round}"),
     benchmark:
-        paths.benchmark("loop_md_production", "{md_system}", "{round}")
+        paths.benchmark("loop_md_production", "{md_system}", "{next_round}")
     threads: jobs.md_threads
     resources:
         mem_mb=2000,
@@ -124,23 +118,21 @@ rule loop_md_production:
 
 rule loop_md_samples:
     input:
-        unpack(lambda wc: loop_mdplan.previous_model(wc.md_system, wc.round)),
-        bias=loop_mdplan.run_file("{md_system}", "{round}", "bias", "bias.npz"),
-        xtc=loop_mdplan.run_file("{md_system}", "{round}", "biased", "traj.xtc"),
-        edr=loop_mdplan.run_file("{md_system}", "{round}", "biased", "ener.edr"),
+        unpack(lambda wc: loop_mdplan.previous_model(wc.md_system, wc.next_round)),
+        bias=loop_mdplan.run_file("{md_system}", "{next_round}", "bias", "bias.npz"),
+        xtc=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "traj.xtc"),
+        edr=loop_mdplan.run_file("{md_system}", "{next_round}", "biased", "ener.edr"),
         solute=paths.md("{md_system}", "topology", "solute.pdb"),
         reference=paths.md("{md_system}", "em", "confout.gro"),
     output:
-        samples=paths.loop_round("{md_system}", "{round}", "samples.npz"),
-        stats=paths.loop_round("{md_system}", "{round}", "samples_stats.json"),
-    wildcard_constraints:
-        round="[1-9][0-9]*",
+        samples=paths.loop_round("{md_system}", "{next_round}", "samples.npz"),
+        stats=paths.loop_round("{md_system}", "{next_round}", "samples_stats.json"),
     params:
         features=lambda wc: loop_mdplan.samples_settings(config, wc.md_system),
     log:
-        paths.log("{md_system}", "loop", "samples_round{round}"),
+        paths.log("{md_system}", "loop", "samples_round{next_round}"),
     benchmark:
-        paths.benchmark("loop_md_samples", "{md_system}", "{round}")
+        paths.benchmark("loop_md_samples", "{md_system}", "{next_round}")
     threads: 1
     resources:
         mem_mb=4000,
