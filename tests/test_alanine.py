@@ -154,7 +154,8 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
                "results/figures/alanine_ala2-vacuum_msm_langevin.png",
                "results/figures/alanine_ala2-vacuum_generator-uniform.png",
                "results/figures/alanine_ala2-vacuum_convergence.png"]
-    cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(ROOT / "Snakefile"), "-c2",
+    cmd = [sys.executable, "-m", "snakemake", *targets, "results/tables/shooting_cores.csv",
+           "-s", str(ROOT / "Snakefile"), "-c2",
            "--directory", str(tmp_path), "--workflow-profile", "none", "--configfile", *map(str, CONFIGS)]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -185,6 +186,9 @@ def test_tiny_alanine_stage_end_to_end(tmp_path):
     shots = np.load(tmp_path / "results/ala2-vacuum/reference/bd/shooting.npz")
     assert int(shots["runs_per_start"]) == 2 and len(shots["start_index"]) <= 3
     assert len(np.unique(shots["run"])) == 2 * len(shots["start_index"])
+    assert {"lo", "hi"} <= set(table.columns)
+    cores = pd.read_csv(tmp_path / "results/tables/shooting_cores.csv")  # three core choices
+    assert len(cores) == (3 if len(shots["start_index"]) else 0) and cores["starts"].nunique() <= 1
     committors = pd.read_csv(tmp_path / "results/ala2-vacuum/reference/bd/committors.csv")
     assert committors["start_index"].tolist() == shots["start_index"].tolist()
     if len(shots["start_index"]):  # frames 0.02 ps apart, 2 ps per run
