@@ -36,6 +36,22 @@ def test_slow_coordinate_gives_the_exact_eigenvalue():
     assert abs(eff.eigenvalues[0] / lam1 - 1) < 0.02
 
 
+def test_a_block_bootstrap_gives_a_percentile_interval_around_the_estimate():
+    from mdcv.stats import block_ids
+
+    rng = np.random.default_rng(0)
+    n = 4000  # an AR(1) "trajectory" in a double well's slow coordinate, 1 ps frames
+    z = np.zeros(n)
+    for i in range(1, n):
+        z[i] = 0.95 * z[i - 1] + 0.3 * rng.normal()
+    grad, w = np.tile([1.0, 0.0], (n, 1)), np.ones(n)
+    blocks = block_ids(np.arange(n, dtype=float), 200.0)
+    eff = effective_spectrum(z, grad, w, 1.0, n_cells=10, n_eigen=1, n_boot=50, blocks=blocks)
+    assert eff.lo[0] < eff.eigenvalues[0] < eff.hi[0] and eff.std[0] > 0
+    frames = effective_spectrum(z, grad, w, 1.0, n_cells=10, n_eigen=1, n_boot=50)
+    assert frames.lo is None and frames.std[0] < eff.std[0]  # correlated frames: wider
+
+
 def test_a_poor_cv_gives_a_larger_eigenvalue():
     pts, w = quadrature_samples()
     lam1 = reference_lambda1()

@@ -264,6 +264,11 @@ def shooting_rows(system: str, path) -> pd.DataFrame:
                  eig.get("lo", np.nan), eig.get("hi", np.nan))
 
 
+#: The effective-dynamics rows' block bootstrap: stretches (ps) and draws.
+EFFECTIVE_BLOCK_PS = 1000.0
+EFFECTIVE_DRAWS = 200
+
+
 def effective_rows(system: str, learner: str, torchscript, dataset, diffusion_constant: float,
                    n_cells: int) -> pd.DataFrame:
     """λ̃_1 (1/ns) of the effective dynamics along a learned CV (its best output), ``uniform``.
@@ -273,13 +278,18 @@ def effective_rows(system: str, learner: str, torchscript, dataset, diffusion_co
     import torch
 
     from mdcv.analysis.effective import best_cv_output, effective_spectrum
+    from mdcv.stats import block_ids
 
     model = torch.jit.load(str(torchscript))
     d = np.full(dataset.dim, float(diffusion_constant))
     idx, z, g = best_cv_output(model, dataset.x, dataset.w, d, n_cells)
-    eff = effective_spectrum(z, g, dataset.w, d, n_cells, n_eigen=1)
+    blocks = block_ids(dataset.t, EFFECTIVE_BLOCK_PS, dataset.traj)
+    eff = effective_spectrum(z, g, dataset.w, d, n_cells, n_eigen=1, n_boot=EFFECTIVE_DRAWS,
+                             blocks=blocks)
     return _rows(system, f"effective-{learner}", eff.eigenvalues, eff.std, "uniform", "effective",
-                 f"CV output {idx + 1}; std: bootstrap over samples")
+                 f"CV output {idx + 1}; std, lo, hi: block bootstrap over "
+                 f"{EFFECTIVE_BLOCK_PS / 1000:g} ns stretches of the biased run, "
+                 f"{EFFECTIVE_DRAWS} draws", eff.lo, eff.hi)
 
 
 def spearman_rows(system: str, cv_files: Mapping[str, str | Path], biased, eigenvector=None,

@@ -37,6 +37,8 @@ class EffectiveSpectrum:
     eigenvalues: np.ndarray
     std: np.ndarray
     n_cells: int
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
 
 
 def cv_values_and_gradients(model, x: np.ndarray, index: int = 0, chunk: int = 100_000
@@ -59,12 +61,15 @@ def cv_values_and_gradients(model, x: np.ndarray, index: int = 0, chunk: int = 1
 
 def effective_spectrum(z: np.ndarray, grad_z: np.ndarray, w: np.ndarray, diffusion,
                        n_cells: int = 200, n_eigen: int = 2, n_boot: int = N_BOOTSTRAP,
-                       seed: int = 0) -> EffectiveSpectrum:
+                       seed: int = 0, blocks: np.ndarray | None = None,
+                       level: float = 0.95) -> EffectiveSpectrum:
     """λ̃_1..λ̃_{n_eigen} along the CV z (n,) with gradients (n, d), weights w (n,).
 
-    ``diffusion`` (d,) or scalar: D_a of the Dirichlet form. Bootstrap over samples
-    (``n_boot`` resamples) for the stds; the hat nodes are sample quantiles of z with
-    at least 300 samples per cell (:func:`mdcv.learn.spectral.quantile_nodes`).
+    ``diffusion`` (d,) or scalar: D_a of the Dirichlet form. Uncertainty from ``n_boot``
+    resamples: of contiguous ``blocks`` (n,) ids (:func:`mdcv.stats.block_ids`: stds and
+    percentile ``lo``, ``hi`` at ``level``), or without blocks of single samples (stds
+    only). The hat nodes are sample quantiles of z with at least 300 samples per cell
+    (:func:`mdcv.learn.spectral.quantile_nodes`).
     """
     z = np.asarray(z, dtype=np.float64)
     gz = np.asarray(grad_z, dtype=np.float64)
@@ -72,6 +77,13 @@ def effective_spectrum(z: np.ndarray, grad_z: np.ndarray, w: np.ndarray, diffusi
     w = np.asarray(w, dtype=np.float64)
     vals = effective_1d(z, gz, w, d, n_cells)[0][:n_eigen]
     rng = np.random.default_rng(seed)
+    if blocks is not None:
+        from mdcv.stats import block_bootstrap
+
+        res = block_bootstrap(lambda s: effective_1d(z[s], gz[s], w[s], d, n_cells)[0][:n_eigen],
+                              blocks, n_boot, level, rng)
+        return EffectiveSpectrum(eigenvalues=vals, std=np.asarray(res["std"]), n_cells=n_cells,
+                                 lo=np.asarray(res["lo"]), hi=np.asarray(res["hi"]))
     boot = []
     for _ in range(n_boot):
         s = rng.integers(0, len(z), len(z))
