@@ -5,6 +5,8 @@
 # are loop.smk's. mdrun's files stay in round<r>/work/, where a killed run continues.
 from mdcv.loop import mdplan as loop_mdplan  # noqa: E402
 
+LOOP_MD_ENV = "../../envs/gromacs-ml.yaml"
+
 
 rule loop_md_round0:
     input:
@@ -23,7 +25,7 @@ rule loop_md_round0:
         mem_mb=2000,
         runtime=5,
     conda:
-        GROMACS_ENV
+        LOOP_MD_ENV
     script:
         "../scripts/loop_md_round0.py"
 
@@ -53,7 +55,7 @@ rule loop_md_awh:
         mem_mb=2000,
         runtime=lambda wc: loop_mdplan.runtime(config, wc.md_system, "awh"),
     conda:
-        GROMACS_ENV
+        LOOP_MD_ENV
     script:
         "../scripts/loop_md_awh.py"
 
@@ -78,7 +80,7 @@ rule loop_md_bias:
         mem_mb=1000,
         runtime=5,
     conda:
-        GROMACS_ENV
+        LOOP_MD_ENV
     script:
         "../scripts/loop_md_bias.py"
 
@@ -111,7 +113,7 @@ rule loop_md_production:
         mem_mb=2000,
         runtime=lambda wc: loop_mdplan.runtime(config, wc.md_system, "biased"),
     conda:
-        GROMACS_ENV
+        LOOP_MD_ENV
     script:
         "../scripts/loop_md_production.py"
 
@@ -138,6 +140,6 @@ rule loop_md_samples:
         mem_mb=4000,
         runtime=15,
     conda:
-        GROMACS_ENV
+        LOOP_MD_ENV
     script:
         "../scripts/loop_md_samples.py"
